@@ -1,0 +1,102 @@
+"""The `orchestrator` command. Heavy imports (litellm, torch, langgraph) are lazy so that
+`orchestrator --help` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orchestrator",
+        description="Answer hard questions: plan → route → sample ×N → vote → synthesize.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--graph", default="wide", help="built-in name or PATH:ATTR (default: wide)")
+    ask.add_argument("--width", type=int, help="samples per sub-query (default: from config)")
+    ask.add_argument("--config", help="TOML config file (default: the embedded local pool)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object, no progress")
+    ask.set_defaults(func=_ask)
+    config = sub.add_parser("config", help="show or validate configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    show = config_sub.add_parser("show", help="print the effective config (secrets redacted)")
+    show.add_argument("--config", help="TOML config file (default: built-in)")
+    show.set_defaults(func=_config_show)
+    validate = config_sub.add_parser("validate", help="check a config file")
+    validate.add_argument("file")
+    validate.set_defaults(func=_config_validate)
+    _add_optional(sub)
+    return parser
+
+
+def _add_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    try:
+        from orchestrator.router_cli import add_router_parser
+    except ImportError:
+        return
+    add_router_parser(sub)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from orchestrator.api import Orchestrator, check_question
+    from orchestrator.config import load_config
+
+    config = load_config(args.config)
+    check_question(args.question, config, args.width)
+    orchestrator = Orchestrator.from_config(config, graph=args.graph)
+    if args.json:
+        answer = orchestrator.ask(args.question, width=args.width)
+        print(json.dumps(answer.to_json()))
+    else:
+        from orchestrator.progress import ask_with_progress
+
+        answer = ask_with_progress(orchestrator, args.question, width=args.width)
+    if answer.status == "error":
+        print(f"error: {answer.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    from orchestrator.config import load_config, to_toml
+
+    print(to_toml(load_config(args.config)))
+    return 0
+
+
+def _config_validate(args: argparse.Namespace) -> int:
+    from orchestrator.config import load_config
+
+    config = load_config(args.file)
+    print(f"{args.file}: valid ({len(config.models)} models)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from orchestrator.errors import OrchestratorError
+
+    try:
+        return int(args.func(args))
+    except OrchestratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the reader went away; exit quietly
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

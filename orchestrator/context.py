@@ -1,0 +1,65 @@
+"""The runtime context: every dependency a node needs (models, embedder, router, budget,
+settings) arrives through it, never through module globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.budget import Budget
+from orchestrator.config import Config
+from orchestrator.seams import Aggregator, ChatModel, Completion, Embedder, Message, Router
+from orchestrator.state import CallRecord
+
+
+@dataclass
+class RunContext:
+    config: Config
+    models: dict[str, ChatModel]
+    embedder: Embedder
+    router: Router
+    aggregator: Aggregator
+    budget: Budget
+    width: int
+    temperature: float
+    alpha: float = 1.0
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def call(
+        self,
+        model_id: str,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        json_mode: bool = False,
+    ) -> Completion:
+        """One metered model call: reserve the worst case, call, settle the actual cost."""
+        reservation = self.budget.reserve(self.config.model(model_id), messages, max_tokens)
+        completion = None
+        try:
+            completion = await self.models[model_id].complete(
+                messages, temperature=temperature, max_tokens=max_tokens, seed=seed,
+                json_mode=json_mode,
+            )  # fmt: skip
+        finally:
+            self.budget.settle(reservation, completion)
+        return completion
+
+
+def call_record(stage: str, model: str, completion: Completion | None, error: str | None = None,
+                status: str | None = None) -> CallRecord:  # fmt: skip
+    """The trace entry for one call (a failed call has no completion and costs nothing)."""
+    usage = completion.usage if completion else None
+    return {
+        "stage": stage,
+        "model": completion.model if completion else model,
+        "prompt_tokens": usage.prompt_tokens if usage else 0,
+        "completion_tokens": usage.completion_tokens if usage else 0,
+        "cost_usd": completion.cost_usd if completion else 0.0,
+        "latency_s": completion.latency_s if completion else 0.0,
+        "status": status or ("ok" if completion else "error"),
+        "error": error,
+    }

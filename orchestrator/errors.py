@@ -1,0 +1,42 @@
+"""User-facing errors. Each carries a one-line message that names the problem; the CLI
+prints it without a traceback and exits with status 2."""
+
+from __future__ import annotations
+
+
+class OrchestratorError(Exception):
+    """Base class: a problem the user can fix, reported as one line."""
+
+
+class ConfigError(OrchestratorError):
+    """The configuration is invalid (unknown field, bad value, unknown model)."""
+
+
+class InputError(OrchestratorError):
+    """The question or another input is unusable (empty, too long, malformed)."""
+
+
+class ModelPackageError(OrchestratorError):
+    """A local model's weights are missing or do not match the pinned checksum."""
+
+
+class RouterArtifactError(OrchestratorError):
+    """A router artifact is missing, truncated, edited by hand, or fitted with another embedder."""
+
+
+class PlanningError(OrchestratorError):
+    """The planner did not return a usable plan."""
+
+
+class ProviderError(OrchestratorError):
+    """A model call failed. `kind` is one of: auth, bad_request, not_found, context_window,
+    rate_limit, timeout, server, connection, malformed, length, budget, other."""
+
+    def __init__(self, model: str, kind: str, message: str) -> None:
+        super().__init__(f"{model}: {kind}: {message}")
+        self.model = model
+        self.kind = kind
+
+
+class BudgetExhausted(OrchestratorError):
+    """A run's budget cap would be exceeded by the next call."""

@@ -1,0 +1,99 @@
+"""The typed result of one question, shared by the Python API, the CLI's --json and the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class PlanItem(BaseModel):
+    id: str
+    question: str
+    depends_on: list[str]
+
+
+class SampleResult(BaseModel):
+    answer: str
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    sample_idx: int
+    seed: int
+    model: str
+    status: str
+    error: str | None = None
+    fallback_from: str | None = None
+
+
+class StepResult(BaseModel):
+    subquery_id: str
+    question: str
+    model: str
+    cluster: int | None
+    samples: list[SampleResult]
+    selected: int | None
+    answer: str
+    votes: dict[str, int]
+
+
+class UsageTotals(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    llm_calls: int = 0
+
+
+class Answer(BaseModel):
+    """What `ask` returns; `to_json()` is exactly the CLI's `--json` object."""
+
+    answer: str
+    status: str
+    plan: list[PlanItem]
+    steps: list[StepResult]
+    usage: UsageTotals
+    latency_s: float
+    error: str | None = None
+    run_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"error", "run_id"})
+
+
+def _steps(state: dict[str, Any]) -> list[StepResult]:
+    steps, routes = state.get("steps", {}), state.get("routes", {})
+    out = []
+    for sq in state.get("plan", []):
+        route, step = routes.get(sq["id"], {}), steps.get(sq["id"], {})
+        samples = sorted(
+            (s for s in state.get("samples", []) if s["subquery_id"] == sq["id"]),
+            key=lambda s: s["sample_idx"],
+        )
+        clusters = route.get("clusters") or [None]
+        out.append(StepResult(
+            subquery_id=sq["id"], question=sq["question"], model=route.get("model", ""),
+            cluster=clusters[0], samples=[SampleResult(**s) for s in samples],
+            selected=step.get("selected"), answer=step.get("answer", ""),
+            votes=step.get("votes", {}),
+        ))  # fmt: skip
+    return out
+
+
+def answer_from_state(state: dict[str, Any], latency_s: float, run_id: str | None) -> Answer:
+    calls = [*state.get("calls", []), *state.get("samples", [])]
+    usage = UsageTotals(
+        prompt_tokens=sum(c["prompt_tokens"] for c in calls),
+        completion_tokens=sum(c["completion_tokens"] for c in calls),
+        cost_usd=sum(c["cost_usd"] for c in calls),
+        llm_calls=sum(1 for c in calls if c["status"] not in ("budget_exhausted",)),
+    )
+    return Answer(
+        answer=state.get("answer", ""),
+        status=state.get("status", "error"),
+        plan=[PlanItem(**sq) for sq in state.get("plan", [])],
+        steps=_steps(state),
+        usage=usage,
+        latency_s=round(latency_s, 4),
+        error=state.get("error"),
+        run_id=run_id,
+    )

@@ -1,0 +1,85 @@
+"""A scripted chat engine: the offline fake behind `scripted/<name>` model ids.
+
+It is a real implementation of the Engine seam, served to litellm as a custom provider, so
+tests exercise the same LLM boundary as production. It records every call it receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orchestrator.seams import EngineReply, Message
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    """One request as it crossed the boundary."""
+
+    model: str
+    messages: list[Message]
+    temperature: float
+    max_tokens: int
+    seed: int | None
+    json_mode: bool
+
+    @property
+    def system(self) -> str:
+        return next((m["content"] for m in self.messages if m["role"] == "system"), "")
+
+    @property
+    def prompt(self) -> str:
+        return self.messages[-1]["content"]
+
+
+class ScriptedFailure(Exception):
+    """Raised by a responder to make the call fail as a provider would. `kind` is one of
+    rate_limit, timeout, server, connection, auth, bad_request, not_found, context_window."""
+
+    def __init__(self, kind: str, message: str = "scripted failure") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+Responder = Callable[[ScriptedCall], "str | EngineReply"]
+
+
+def count_tokens(text: str) -> int:
+    """The scripted engine's tokenizer: whitespace-separated words."""
+    return len(text.split())
+
+
+class ScriptedEngine:
+    """Answers each call with `responder(call)`; optional fixed latency per call."""
+
+    def __init__(self, responder: Responder, delay_s: float = 0.0) -> None:
+        self.responder = responder
+        self.delay_s = delay_s
+        self.calls: list[ScriptedCall] = []
+
+    async def generate(
+        self,
+        name: str,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_mode: bool,
+    ) -> EngineReply:
+        call = ScriptedCall(name, messages, temperature, max_tokens, seed, json_mode)
+        self.calls.append(call)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        reply = self.responder(call)
+        if isinstance(reply, EngineReply):
+            return reply
+        prompt_tokens = sum(count_tokens(m["content"]) for m in messages)
+        words = reply.split(" ")
+        finish = "length" if count_tokens(reply) > max_tokens else "stop"
+        text = " ".join(words[:max_tokens]) if finish == "length" else reply
+        return EngineReply(text, prompt_tokens, min(count_tokens(reply), max_tokens), finish)
+
+    def calls_to(self, model: str) -> list[ScriptedCall]:
+        return [c for c in self.calls if c.model == model]

@@ -1,0 +1,126 @@
+"""The project's seams: small Protocols and the typed values that cross them.
+
+Nothing past the LLM boundary sees a provider response object; it sees a `Completion`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Message = dict[str, str]
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model call's result, with cost computed from our own price table."""
+
+    text: str
+    model: str
+    usage: Usage
+    cost_usd: float
+    latency_s: float
+    finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class EngineReply:
+    """What an in-process engine (local llama.cpp, scripted fake) returns for one chat call."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str = "stop"
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """An async chat model behind the LLM boundary."""
+
+    id: str
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_mode: bool = False,
+    ) -> Completion: ...
+
+
+class Engine(Protocol):
+    """An in-process chat engine served to litellm as a custom provider (`<provider>/<name>`)."""
+
+    async def generate(
+        self,
+        name: str,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_mode: bool,
+    ) -> EngineReply: ...
+
+
+class Embedder(Protocol):
+    """Texts to an L2-normalised float32 matrix of shape (len(texts), dim)."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]: ...
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Which model a query goes to, and why: nearest clusters, their weights, per-model scores."""
+
+    model: str
+    clusters: list[int] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def ranked_models(self) -> list[str]:
+        """Models best-first by score; the chosen model first when scores are absent."""
+        if not self.scores:
+            return [self.model]
+        return sorted(self.scores, key=lambda m: (-self.scores[m], m != self.model))
+
+
+class Router(Protocol):
+    """Picks a model for one embedded query. α trades accuracy (1) against cost (0)."""
+
+    embedder_name: str
+    models: list[str]
+
+    def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision: ...
+
+
+@dataclass(frozen=True)
+class Selection:
+    """An aggregator's choice: the selected sample (None when none was usable) and the tally."""
+
+    index: int | None
+    answer: str
+    votes: dict[str, int] = field(default_factory=dict)
+
+
+class Aggregator(Protocol):
+    """Chooses one answer among a sub-query's sample answers (ordered by sample_idx)."""
+
+    name: str
+
+    async def aggregate(self, question: str, answers: list[str]) -> Selection: ...

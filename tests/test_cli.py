@@ -1,0 +1,85 @@
+import subprocess
+import sys
+
+import pytest
+
+from orchestrator.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *args],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("   ", "the question is empty"), ("x" * 5000, "characters long; the limit is 4000")],
+)
+def test_bad_questions_fail_with_one_line_and_status_2(question, message):
+    result = run("ask", question)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_model_id_is_a_clear_error(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[models]]\nid = "nonsense-model"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+    )
+    result = run("ask", "What is 2+2?", "--config", str(cfg))
+    assert result.returncode == 2
+    assert "unknown model id 'nonsense-model'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_local_model_is_a_clear_error(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[models]]\nid = "local/gpt-9"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+    )
+    result = run("ask", "What is 2+2?", "--config", str(cfg))
+    assert result.returncode == 2
+    assert "gpt-9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_graph_spec(capsys, scripted, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[models]]\nid = "scripted/a"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+                   '[embedder]\nname = "hashing-8"\n')  # fmt: skip
+    scripted()
+    assert main(["ask", "Q?", "--config", str(cfg), "--graph", "nowhere.py:graph"]) == 2
+    assert "graph file not found: nowhere.py" in capsys.readouterr().err
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys, orchestrator.cli as c\n"
+        "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('litellm', 'langgraph', 'torch', 'sentence_transformers',"
+        " 'llama_cpp', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_progress_output_shows_plan_routes_votes_and_answer(scripted, tmp_path):
+    from conftest import scripted_config
+    from rich.console import Console
+
+    from orchestrator.api import Orchestrator
+    from orchestrator.config import parse_config
+    from orchestrator.progress import render_event, summary_table
+
+    scripted()
+    console = Console(record=True, width=120)
+    orchestrator = Orchestrator.from_config(parse_config(scripted_config(graph={"width": 2})))
+    answer = orchestrator.ask("Which is older?", on_event=lambda e: render_event(console, e))
+    console.print(summary_table(answer))
+    text = console.export_text()
+    assert "plan (3 sub-queries)" in text
+    assert "route q2 → scripted/big" in text
+    assert "q3#1 scripted/big Cambridge" in text
+    assert "vote q1 → Cambridge (cambridge: 2)" in text
+    assert "status: ok" in text and "total" in text
