@@ -72,6 +72,9 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             model = SentenceTransformer(str(self._path), device="cpu")
             self.dim = int(model.get_embedding_dimension() or self.dim)

@@ -1,8 +1,41 @@
-"""Routers: pick the model for one embedded sub-query."""
+"""Routers: pick the model for one embedded sub-query.
+
+`ClusterRouter` is the Avengers-Pro rule (DESIGN.md §2): k-means on L2-normalised query
+embeddings; per cluster j and model i the mean score p[j,i] and mean cost q[j,i]; min-max
+normalisation within the cluster; `x = α·p̃ + (1−α)·(1−q̃)`; a query is scored by its top-p
+nearest centroids (cosine) weighted by `softmax(−β·distance)` and goes to the argmax model.
+Variants from the reference code: cost divided by the cluster max (`cost_norm="max"`),
+reciprocal-rank votes across clusters (`vote="rank"`), and a minimum-accuracy filter.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.cluster_tables import (
+    CLUSTERINGS,
+    COST_NORMS,
+    VOTES,
+    ClusterTables,
+    FloatMatrix,
+    IntArray,
+    cluster_stats,
+    kmeans_clusters,
+    merge_columns,
+    nearest_clusters,
+    scoring_tables,
+    stratified_clusters,
+)
+from orchestrator.errors import InputError
 from orchestrator.seams import RouteDecision, Vector
+
+# How many α tables a router keeps; a sweep uses 11, a server usually one.
+_ALPHA_CACHE = 64
 
 
 class FixedRouter:
@@ -15,3 +48,199 @@ class FixedRouter:
 
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
         return self._decision
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The rule's knobs. `k` is the number of clusters actually fitted."""
+
+    k: int
+    top_p: int = 4
+    beta: float = 9.0
+    cost_norm: str = "minmax"
+    vote: str = "weighted"
+    min_accuracy: float = 0.0
+    seed: int = 0
+    clustering: str = "global"
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.top_p < 1:
+            raise InputError(f"k and top_p must be at least 1 (got k={self.k}, top_p={self.top_p})")
+        if self.cost_norm not in COST_NORMS:
+            raise InputError(f"cost_norm must be one of {COST_NORMS}, got {self.cost_norm!r}")
+        if self.vote not in VOTES:
+            raise InputError(f"vote must be one of {VOTES}, got {self.vote!r}")
+        if self.clustering not in CLUSTERINGS:
+            raise InputError(f"clustering must be one of {CLUSTERINGS}, got {self.clustering!r}")
+        if not self.beta >= 0:
+            raise InputError(f"beta must be a non-negative number, got {self.beta}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_k(n: int, k: int | None, min_cluster_size: int = 30) -> int:
+    """`k` clusters, or by default 60, fewer when there are under ~30 queries per cluster."""
+    if k is None:
+        return max(1, min(60, n // min_cluster_size))
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    return min(k, n)
+
+
+def _as_matrix(values: Any, shape: tuple[int, int], what: str) -> FloatMatrix:
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.shape != shape:
+        raise InputError(f"{what} has shape {matrix.shape}, expected {shape}")
+    return matrix
+
+
+def _fit_inputs(
+    embeddings: Any, scores: Any, costs: Any | None, models: list[str]
+) -> tuple[npt.NDArray[np.float32], FloatMatrix, FloatMatrix]:
+    x = np.asarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] == 0 or not np.isfinite(x).all():
+        raise InputError(f"embeddings must be a finite (n, dim) matrix, got shape {x.shape}")
+    if len(set(models)) != len(models) or not models:
+        raise InputError(f"models must be distinct and non-empty, got {models}")
+    shape = (x.shape[0], len(models))
+    s = _as_matrix(scores, shape, "scores")
+    c = np.full(shape, np.nan) if costs is None else _as_matrix(costs, shape, "costs")
+    scored = np.asarray((~np.isnan(s)).any(axis=0), dtype=bool)
+    missing = [m for i, m in enumerate(models) if not scored[i]]
+    if missing:
+        raise InputError(f"no scored record for model(s) {missing}; drop them or add outcomes")
+    return x, s, c
+
+
+@dataclass
+class ClusterRouter:
+    """A fitted embedding-cluster router. α is chosen per call; one router serves a sweep."""
+
+    embedder_name: str
+    models: list[str]
+    config: ClusterConfig
+    tables: ClusterTables
+    meta: dict[str, Any] = field(default_factory=dict)
+    _by_alpha: dict[float, FloatMatrix] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tables.check(len(self.models))
+        self._centroids = np.ascontiguousarray(self.tables.centroids, dtype=np.float32)
+        self._perf, self._thrift, self._eligible = scoring_tables(
+            self.tables, self.config.cost_norm, self.config.min_accuracy
+        )
+        self._top_p = min(self.config.top_p, self.k)
+
+    @property
+    def k(self) -> int:
+        return int(self._centroids.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self._centroids.shape[1])
+
+    @classmethod
+    def fit(
+        cls, embeddings: Any, scores: Any, costs: Any | None, models: list[str], *,
+        embedder_name: str, k: int | None = None, top_p: int = 4, beta: float = 9.0,
+        cost_norm: str = "minmax", vote: str = "weighted", min_accuracy: float = 0.0,
+        seed: int = 0, clustering: str = "global", datasets: Sequence[str] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> ClusterRouter:  # fmt: skip
+        """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
+        `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned)."""
+        x, s, c = _fit_inputs(embeddings, scores, costs, models)
+        config = ClusterConfig(
+            choose_k(len(x), k), top_p, beta, cost_norm, vote, min_accuracy, seed, clustering
+        )
+        if clustering == "per-dataset":
+            if datasets is None or len(datasets) != len(x):
+                raise InputError("per-dataset clustering needs one dataset name per query")
+            centroids, labels = stratified_clusters(x, list(datasets), config.k, seed)
+        else:
+            centroids, labels = kmeans_clusters(x, config.k, seed)
+        config = replace(config, k=len(centroids))
+        tables = cluster_stats(centroids, labels, s, c)
+        return cls(embedder_name, list(models), config, tables, dict(meta or {}))
+
+    def update(
+        self, embeddings: Any, scores: Any, costs: Any | None, models: list[str]
+    ) -> ClusterRouter:
+        """A router whose tables add (or replace) `models`' columns, computed from their
+        outcomes on queries assigned to the existing centroids; no re-clustering."""
+        x, s, c = _fit_inputs(embeddings, scores, costs, models)
+        self._check_dim(x.shape[1])
+        labels = nearest_clusters(self._centroids, x)
+        fresh = cluster_stats(self._centroids, labels, s, c)
+        merged_models, tables = merge_columns(self.tables, self.models, fresh, list(models))
+        return ClusterRouter(self.embedder_name, merged_models, self.config, tables, self.meta)
+
+    def _check_dim(self, dim: int) -> None:
+        if dim != self.dim:
+            raise InputError(
+                f"vector dimension {dim} does not match the router's {self.dim} "
+                f"(fitted with embedder {self.embedder_name!r})"
+            )
+
+    def table(self, alpha: float) -> FloatMatrix:
+        """Per-cluster model scores at α: (k, m), the values the clusters vote with."""
+        cached = self._by_alpha.get(alpha)
+        if cached is not None:
+            return cached
+        if not 0.0 <= alpha <= 1.0:
+            raise InputError(f"alpha must lie in [0, 1], got {alpha}")
+        x = alpha * self._perf + (1.0 - alpha) * self._thrift
+        x = np.where(self._eligible, x, 0.0)
+        if self.config.vote == "rank":
+            ranks = np.argsort(np.argsort(-x, axis=1, kind="stable"), axis=1, kind="stable")
+            x = np.asarray(1.0 / (ranks + 1.0), dtype=np.float64)
+        if len(self._by_alpha) >= _ALPHA_CACHE:
+            self._by_alpha.clear()
+        self._by_alpha[alpha] = x
+        return x
+
+    def _weights(self, sims: FloatMatrix) -> FloatMatrix:
+        """softmax(−β·(1 − cos)) over the last axis, shifted for stability."""
+        logits = self.config.beta * (sims - sims.max(axis=-1, keepdims=True))
+        weights = np.exp(logits)
+        return weights / weights.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+    def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
+        """The model for one embedded query, with its nearest clusters, weights and scores."""
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        self._check_dim(v.shape[0])
+        sims = (self._centroids @ v) / max(float(np.sqrt(v @ v)), 1e-12)
+        p = self._top_p
+        top = np.argpartition(-sims, p - 1)[:p] if p < len(sims) else np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        weights = self._weights(sims[top].astype(np.float64))
+        scores = weights @ self.table(alpha)[top]
+        return RouteDecision(
+            model=self.models[int(scores.argmax())],
+            clusters=top.tolist(),
+            weights=weights.tolist(),
+            scores=dict(zip(self.models, scores.tolist(), strict=True)),
+        )
+
+    def route_batch(self, matrix: Any, alpha: float = 1.0, chunk: int = 8192) -> IntArray:
+        """Model indices (into `models`) for each row of an (n, dim) matrix of embeddings."""
+        x = np.asarray(matrix, dtype=np.float32)
+        if x.ndim != 2:
+            raise InputError(f"route_batch needs an (n, dim) matrix, got shape {x.shape}")
+        self._check_dim(x.shape[1])
+        table = self.table(alpha)
+        out = np.empty(len(x), dtype=np.int64)
+        for start in range(0, len(x), chunk):
+            rows = x[start : start + chunk]
+            norms = np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            sims = (rows @ self._centroids.T) / norms
+            p = self._top_p
+            top = np.argpartition(-sims, p - 1, axis=1)[:, :p] if p < self.k else None
+            top = np.broadcast_to(np.arange(self.k), sims.shape) if top is None else top
+            order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+            top = np.take_along_axis(top, order, axis=1)
+            weights = self._weights(np.take_along_axis(sims, top, axis=1).astype(np.float64))
+            scores = np.einsum("np,npm->nm", weights, table[top])
+            out[start : start + len(rows)] = scores.argmax(axis=1)
+        return out

@@ -1,0 +1,274 @@
+"""Router quality on the four public routing tables in ../shared/data/routing.
+
+For each table, seeded 80/20 splits: fit the cluster router on the train part, evaluate on
+the held-out part, and print (means over the splits):
+
+- best single: the most accurate single model on the held-out part, and its cost;
+- router at α=1: accuracy, and as a multiple of the best single's;
+- match: the cheapest α point (α step 0.02) reaching the best single's accuracy, with its
+  cost as a fraction of the best single's;
+- accuracy reachable at ≤ 50% and ≤ 7% of the best single's cost (multiple of its accuracy);
+- oracle accuracy and AIQ (over the α sweep);
+
+for the default rule and the reference code's variants, and for two embedders
+(all-MiniLM-L6-v2 and the static wordllama). Then timings: route() median, batch throughput,
+fit time on 10k embeddings, and embedding speed. `--tune` picks k, top-p and β by 3-fold
+cross-validation inside the train parts only, then reports the held-out result.
+
+Run: python bench/router_quality.py [--seeds 5] [--tables routerbench,…] [--tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+
+from orchestrator.embedding import make_embedder
+from orchestrator.embedding_store import DiskCachedEmbedder
+from orchestrator.evaluation import cheapest_matching, evaluate
+from orchestrator.labelled import LabelledTable, load_prices, read_labelled
+from orchestrator.routing import ClusterRouter
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "routing"
+TABLES = {
+    "routerbench_3task_11models": None,
+    "llmrouter_14task_9models": None,
+    "routerdc_9task_7models": None,
+    "routellm_mmlu_gsm8k_2models": HERE / "prices_routellm.toml",
+}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "cost/max": {"cost_norm": "max"},
+    "rank vote": {"vote": "rank"},
+    "min-acc 0.3": {"min_accuracy": 0.3},
+    "per-dataset k-means": {"clustering": "per-dataset"},
+    "per-dataset, k=30, β=27": {"clustering": "per-dataset", "k": 30, "beta": 27.0},
+}
+ALPHAS = [round(i / 50, 4) for i in range(51)]
+
+
+@dataclass
+class Result:
+    best: float
+    best_model: str
+    alpha1: float
+    match_cost: float | None
+    at50: float
+    at7: float
+    oracle: float
+    aiq: float
+    has_cost: bool
+
+
+def load_table(name: str) -> LabelledTable:
+    prices_file = TABLES[name]
+    prices = load_prices(prices_file) if prices_file else None
+    return read_labelled([DATA / f"{name}.jsonl"], "query_last", prices)
+
+
+def embed(table: LabelledTable, embedder: str, cache_dir: Path) -> np.ndarray:
+    return DiskCachedEmbedder(make_embedder(embedder), cache_dir, batch_size=512).embed(table.texts)
+
+
+def splits(n: int, seeds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for seed in range(seeds):
+        order = np.random.default_rng(seed).permutation(n)
+        cut = round(0.8 * n)
+        out.append((np.sort(order[:cut]), np.sort(order[cut:])))
+    return out
+
+
+def measure(router: ClusterRouter, vectors: np.ndarray, table: LabelledTable) -> Result:
+    report = evaluate(router, vectors, table, ALPHAS)
+    best = report.best_single
+    by_alpha = {p.alpha: p for p in report.sweep}
+    match = cheapest_matching(report.sweep, best["accuracy"])
+    has_cost = best["cost"] > 0
+
+    def within(fraction: float) -> float:
+        ok = [p.accuracy for p in report.sweep if p.cost <= fraction * best["cost"] + 1e-12]
+        return max(ok) / best["accuracy"] if ok else float("nan")
+
+    return Result(
+        best=best["accuracy"],
+        best_model=best["model"],
+        alpha1=by_alpha[1.0].accuracy,
+        match_cost=(match.cost / best["cost"]) if match and has_cost else None,
+        at50=within(0.5) if has_cost else float("nan"),
+        at7=within(0.07) if has_cost else float("nan"),
+        oracle=report.oracle["accuracy"],
+        aiq=report.aiq,
+        has_cost=has_cost,
+    )
+
+
+def fit(vectors: np.ndarray, table: LabelledTable, embedder: str, **options: Any) -> ClusterRouter:
+    return ClusterRouter.fit(
+        vectors, table.scores, table.costs, table.models, embedder_name=embedder,
+        datasets=table.datasets, **options,
+    )  # fmt: skip
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if v == v]
+    return statistics.fmean(finite) if finite else float("nan")
+
+
+def _times(value: float) -> str:
+    """`0.963×`, or `—` when no router point is that cheap."""
+    return "—" if value != value else f"{value:.3f}×"
+
+
+def summarise(label: str, results: list[Result]) -> str:
+    best = _mean([r.best for r in results])
+    ratio = [r.alpha1 / r.best for r in results]
+    spread = statistics.pstdev(ratio) if len(ratio) > 1 else 0.0
+    matches = [r.match_cost for r in results]
+    hit = [m for m in matches if m is not None]
+    match = f"{_mean(hit):.0%} ({len(hit)}/{len(matches)})" if results[0].has_cost else "—"
+    at50 = _times(_mean([r.at50 for r in results])) if results[0].has_cost else "—"
+    at7 = _times(_mean([r.at7 for r in results])) if results[0].has_cost else "—"
+    return (
+        f"| {label} | {results[0].best_model.split('/')[-1]} {best:.4f} | "
+        f"{_mean([r.alpha1 for r in results]):.4f} ({_mean(ratio):.3f}× ±{spread:.3f}) | "
+        f"{match} | {at50} | {at7} | {_mean([r.oracle for r in results]):.4f} | "
+        f"{_mean([r.aiq for r in results]):.4f} |"
+    )
+
+
+HEADER = (
+    "| table · embedder · rule | best single (acc) | router α=1 (× best) | match: cost vs best "
+    "(splits) | acc ≤50% cost | acc ≤7% cost | oracle | AIQ |\n|---|---|---|---|---|---|---|---|"
+)
+
+
+def run_table(name: str, embedders: list[str], seeds: int, cache: Path, tune: bool) -> list[str]:
+    table = load_table(name)
+    rows = []
+    for embedder in embedders:
+        vectors = embed(table, embedder, cache)
+        variants = (
+            dict(VARIANTS)
+            if embedder == embedders[0]
+            else {v: VARIANTS[v] for v in ("default", "per-dataset k-means")}
+        )
+        results: dict[str, list[Result]] = {v: [] for v in variants}
+        if tune:
+            results["tuned (CV on train)"] = []
+        for train, test in splits(len(table), seeds):
+            tr, te = table.take(train), table.take(test)
+            for variant, options in variants.items():
+                router = fit(vectors[train], tr, embedder, **options)
+                results[variant].append(measure(router, vectors[test], te))
+            if tune:
+                options = tune_options(vectors[train], tr, embedder)
+                router = fit(vectors[train], tr, embedder, **options)
+                results["tuned (CV on train)"].append(measure(router, vectors[test], te))
+                print(f"  {name} {embedder}: tuned {options}", file=sys.stderr)
+        short = name.split("_")[0]
+        rows += [summarise(f"{short} · {embedder} · {v}", r) for v, r in results.items()]
+        print("\n".join(rows[-len(results) :]), file=sys.stderr)
+    return rows
+
+
+GRID_CLUSTERING = ("global", "per-dataset")
+GRID_K = (30, 60)
+GRID_TOP_P = (2, 4, 8)
+GRID_BETA = (9.0, 27.0)
+
+
+def tune_options(vectors: np.ndarray, table: LabelledTable, embedder: str) -> dict[str, Any]:
+    """Clustering, k, top-p and β with the best mean α=1 accuracy over 3 folds of the train
+    part (the held-out part is never looked at)."""
+    folds = np.array_split(np.random.default_rng(123).permutation(len(table)), 3)
+    scores: dict[tuple[str, int, int, float], list[float]] = {}
+    for i, held in enumerate(folds):
+        fit_rows = np.sort(np.concatenate([f for j, f in enumerate(folds) if j != i]))
+        part, val = table.take(fit_rows), table.take(np.sort(held))
+        for clustering in GRID_CLUSTERING:
+            for k in GRID_K:
+                base = fit(vectors[fit_rows], part, embedder, k=k, clustering=clustering)
+                for top_p in GRID_TOP_P:
+                    for beta in GRID_BETA:
+                        config = replace(base.config, top_p=top_p, beta=beta)
+                        router = ClusterRouter(embedder, base.models, config, base.tables)
+                        point = evaluate(router, vectors[np.sort(held)], val, [1.0]).sweep[0]
+                        scores.setdefault((clustering, k, top_p, beta), []).append(point.accuracy)
+    clustering, k, top_p, beta = max(scores, key=lambda key: statistics.fmean(scores[key]))
+    return {"clustering": clustering, "k": k, "top_p": top_p, "beta": beta}
+
+
+def timings(cache: Path) -> list[str]:
+    table = load_table("routerdc_9task_7models")
+    vectors = embed(table, "all-MiniLM-L6-v2", cache)[:10_000]
+    sub = table.take(np.arange(len(vectors)))
+    started = time.perf_counter()
+    router = fit(vectors, sub, "all-MiniLM-L6-v2")
+    fit_s = time.perf_counter() - started
+    calls = []
+    for v in vectors[:5000]:
+        t = time.perf_counter()
+        router.route(v, 0.7)
+        calls.append(time.perf_counter() - t)
+    many = np.tile(vectors, (10, 1))
+    t = time.perf_counter()
+    router.route_batch(many, 0.7)
+    rate = len(many) / (time.perf_counter() - t)
+    return [
+        f"fit on {len(vectors)} precomputed embeddings (k={router.k}): {fit_s:.2f} s",
+        f"route() one vector, median of 5000: {statistics.median(calls) * 1e6:.1f} µs",
+        f"route_batch() on {len(many)} vectors: {rate:,.0f} vectors/s",
+        *embedding_speed(table.texts[:1000]),
+    ]
+
+
+def embedding_speed(texts: list[str]) -> list[str]:
+    lines = []
+    for name in ("all-MiniLM-L6-v2", "wordllama"):
+        embedder = make_embedder(name)
+        embedder.embed(texts[:8])
+        t = time.perf_counter()
+        embedder.embed(texts[8:])
+        lines.append(
+            f"embed {len(texts) - 8} texts with {name}: {(len(texts) - 8) / (time.perf_counter() - t):,.0f} texts/s"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--tables", default=",".join(TABLES))
+    parser.add_argument("--embedders", default="all-MiniLM-L6-v2,wordllama")
+    parser.add_argument("--cache-dir", default=str(HERE.parent / ".cache" / "embeddings"))
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--no-timings", action="store_true")
+    args = parser.parse_args()
+    cache = Path(args.cache_dir)
+    embedders = args.embedders.split(",")
+    print(f"held-out 20% of each table, means over {args.seeds} seeded splits\n")
+    print(HEADER)
+    for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
+        for row in run_table(name, embedders, args.seeds, cache, args.tune):
+            print(row, flush=True)
+    if not args.no_timings:
+        print()
+        for line in timings(cache):
+            print(f"- {line}")
+
+
+if __name__ == "__main__":
+    main()

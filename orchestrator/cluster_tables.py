@@ -1,0 +1,163 @@
+"""Per-cluster tables of the embedding-cluster router: clustering, per-cluster means over the
+records that exist, and the normalised tables the routing rule scores with."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.errors import InputError
+
+FloatMatrix = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Float32Matrix = npt.NDArray[np.float32]
+
+COST_NORMS = ("minmax", "max")
+VOTES = ("weighted", "rank")
+CLUSTERINGS = ("global", "per-dataset")
+# Ties break toward the cheaper model at α=1 and the more accurate one at α=0.
+TIE_BREAK = 1e-6
+
+
+@dataclass(frozen=True)
+class ClusterTables:
+    """What a fitted router knows: unit centroids (k, dim); per cluster and model the mean
+    score and mean cost (NaN where the model has no record there) and the record count; and
+    the number of calibration queries in each cluster."""
+
+    centroids: Float32Matrix
+    scores: FloatMatrix
+    costs: FloatMatrix
+    counts: IntArray
+    sizes: IntArray
+
+    def check(self, n_models: int) -> None:
+        k = self.centroids.shape[0]
+        expected = (k, n_models)
+        for name in ("scores", "costs", "counts"):
+            if getattr(self, name).shape != expected:
+                shape = getattr(self, name).shape
+                raise InputError(f"cluster {name} table has shape {shape}, expected {expected}")
+        if self.centroids.ndim != 2 or k == 0 or self.sizes.shape != (k,):
+            shapes = f"{self.centroids.shape} and {self.sizes.shape}"
+            raise InputError(f"centroids and sizes have mismatched shapes {shapes}")
+
+
+def _unit_rows(matrix: npt.NDArray[np.floating]) -> Float32Matrix:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def kmeans_clusters(x: Float32Matrix, k: int, seed: int) -> tuple[Float32Matrix, IntArray]:
+    """Seeded k-means on L2-normalised rows; empty clusters are dropped. Returns unit
+    centroids and each row's cluster."""
+    from sklearn.cluster import KMeans
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate points: fewer distinct clusters than k
+        fitted = KMeans(n_clusters=k, random_state=seed, n_init=1).fit(_unit_rows(x))
+    labels = np.asarray(fitted.labels_, dtype=np.int64)
+    used = np.unique(labels)
+    remap = np.full(k, -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return _unit_rows(fitted.cluster_centers_[used]), remap[labels]
+
+
+def stratified_clusters(
+    x: Float32Matrix, groups: list[str], k: int, seed: int
+) -> tuple[Float32Matrix, IntArray]:
+    """k-means within each group (dataset), the k clusters shared out in proportion to group
+    size (at least one per group), so that no cluster mixes groups."""
+    names, codes = np.unique(np.asarray(groups, dtype=object), return_inverse=True)
+    codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+    centroids: list[Float32Matrix] = []
+    labels = np.zeros(len(x), dtype=np.int64)
+    for g in range(len(names)):
+        rows = np.flatnonzero(codes == g)
+        k_g = max(1, min(round(k * len(rows) / len(x)), len(rows)))
+        found, local = kmeans_clusters(x[rows], k_g, seed)
+        labels[rows] = local + sum(len(c) for c in centroids)
+        centroids.append(found)
+    return np.vstack(centroids), labels
+
+
+def nearest_clusters(centroids: Float32Matrix, x: Float32Matrix) -> IntArray:
+    """Each row's nearest centroid by cosine."""
+    return np.asarray((_unit_rows(x) @ centroids.T).argmax(axis=1), dtype=np.int64)
+
+
+def _means(onehot: FloatMatrix, values: FloatMatrix) -> tuple[FloatMatrix, FloatMatrix]:
+    known = ~np.isnan(values)
+    counts = onehot @ known
+    sums = onehot @ np.where(known, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return means, counts
+
+
+def cluster_stats(
+    centroids: Float32Matrix, labels: IntArray, scores: FloatMatrix, costs: FloatMatrix
+) -> ClusterTables:
+    """Mean score and cost per cluster and model, over the records that exist."""
+    k = len(centroids)
+    onehot = np.zeros((k, len(labels)))
+    onehot[labels, np.arange(len(labels))] = 1.0
+    mean_scores, counts = _means(onehot, scores)
+    mean_costs, _ = _means(onehot, costs)
+    sizes = np.bincount(labels, minlength=k).astype(np.int64)
+    return ClusterTables(centroids, mean_scores, mean_costs, counts.astype(np.int64), sizes)
+
+
+def merge_columns(
+    old: ClusterTables, old_models: list[str], fresh: ClusterTables, fresh_models: list[str]
+) -> tuple[list[str], ClusterTables]:
+    """`old` with `fresh`'s model columns added, or replacing columns of the same model."""
+    models = list(old_models) + [m for m in fresh_models if m not in old_models]
+    pad = len(models) - len(old_models)
+    k = len(old.centroids)
+    scores = np.hstack([old.scores, np.full((k, pad), np.nan)])
+    costs = np.hstack([old.costs, np.full((k, pad), np.nan)])
+    counts = np.hstack([old.counts, np.zeros((k, pad), dtype=np.int64)])
+    for src, model in enumerate(fresh_models):
+        dst = models.index(model)
+        scores[:, dst] = fresh.scores[:, src]
+        costs[:, dst] = fresh.costs[:, src]
+        counts[:, dst] = fresh.counts[:, src]
+    return models, ClusterTables(old.centroids, scores, costs, counts, old.sizes)
+
+
+def _impute(values: FloatMatrix, weights: FloatMatrix) -> FloatMatrix:
+    """Fill a model's missing cluster means with its mean over all its records (0 if none)."""
+    known = ~np.isnan(values)
+    filled = np.where(known, values, 0.0)
+    w = np.where(known, np.maximum(weights, 1.0), 0.0)
+    overall = (filled * w).sum(axis=0) / np.maximum(w.sum(axis=0), 1.0)
+    return np.where(known, values, overall[np.newaxis, :])
+
+
+def _minmax(values: FloatMatrix) -> FloatMatrix:
+    low = values.min(axis=1, keepdims=True)
+    span = values.max(axis=1, keepdims=True) - low
+    return np.where(span > 0, (values - low) / np.where(span > 0, span, 1.0), 0.0)
+
+
+def scoring_tables(
+    tables: ClusterTables, cost_norm: str, min_accuracy: float
+) -> tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.bool_]]:
+    """(p̃, 1 − q̃, eligible): normalised accuracy and thrift per cluster, each with a tiny
+    tie-break toward the other, and which models pass the minimum-accuracy filter."""
+    p = _impute(tables.scores, tables.counts.astype(np.float64))
+    q = _impute(tables.costs, tables.counts.astype(np.float64))
+    if cost_norm == "max":
+        peak = q.max(axis=1, keepdims=True)
+        q_norm = np.where(peak > 0, q / np.where(peak > 0, peak, 1.0), 0.0)
+    else:
+        q_norm = _minmax(q)
+    p_norm = _minmax(p)
+    thrift = 1.0 - q_norm
+    eligible = p >= min_accuracy
+    eligible |= ~eligible.any(axis=1, keepdims=True)
+    return p_norm + TIE_BREAK * thrift, thrift + TIE_BREAK * p_norm, eligible

@@ -1,0 +1,63 @@
+"""Accuracy against cost for one router report: the α curve, each single model, the oracle
+and the Pareto front. matplotlib is imported only here, and only when a plot is asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import InputError
+from orchestrator.evaluation import RouterReport
+
+_LABEL = {"fontsize": 7, "textcoords": "offset points"}
+
+
+def _router(ax: Any, report: RouterReport) -> None:
+    curve = sorted(report.sweep, key=lambda p: p.alpha)
+    costs, accuracies = [p.cost for p in curve], [p.accuracy for p in curve]
+    ax.plot(costs, accuracies, "o-", color="tab:blue", label="router (α sweep)", zorder=2)
+    for p in curve:
+        ax.annotate(f"{p.alpha:g}", (p.cost, p.accuracy), xytext=(3, -9), color="tab:blue",
+                    **_LABEL)  # fmt: skip
+    front = report.pareto
+    ax.plot([p["cost"] for p in front], [p["accuracy"] for p in front], "s", mfc="none",
+            mec="tab:red", ms=10, label="Pareto front", zorder=3)  # fmt: skip
+
+
+def _references(ax: Any, report: RouterReport) -> None:
+    for model, stats in report.models.items():
+        accuracy, cost = stats["accuracy"], stats["cost"] or 0.0
+        if accuracy is not None:
+            ax.scatter(cost, accuracy, color="gray", marker="^", zorder=2)
+            ax.annotate(model.split("/")[-1], (cost, accuracy), xytext=(4, 3), color="dimgray",
+                        **_LABEL)  # fmt: skip
+    ax.scatter(report.oracle["cost"], report.oracle["accuracy"], marker="*", s=160,
+               color="tab:green", label="oracle", zorder=4)  # fmt: skip
+
+
+def plot_report(report: RouterReport, path: str | Path, title: str = "") -> Path:
+    """Write the plot as an image (the suffix picks the format, e.g. .png or .svg)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install 'orchestrator[plot]'") from None
+    fig, ax = plt.subplots(figsize=(7.5, 5.0), dpi=120)
+    _router(ax, report)
+    _references(ax, report)
+    costs = [p.cost for p in report.sweep] + [s["cost"] or 0.0 for s in report.models.values()]
+    if min(costs) > 0 and max(costs) / min(costs) > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel("total cost (USD" + (", estimated)" if report.cost_estimated else ")"))
+    ax.set_ylabel("accuracy (macro over datasets)")
+    ax.set_title(title or f"{report.n} queries · AIQ {report.aiq:.4f}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,251 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from orchestrator.embedding import HashingEmbedder
+from orchestrator.errors import InputError, RouterArtifactError
+from orchestrator.router_artifact import load_router, save_router
+from orchestrator.routing import ClusterRouter, FixedRouter, choose_k
+from orchestrator.seams import Router
+
+MODELS = ["big", "mid", "small"]
+
+
+def two_groups(per_group: int = 10) -> np.ndarray:
+    """Points around (1, 0, 0) and around (0, 1, 0): two clusters k-means cannot miss."""
+    rng = np.random.default_rng(0)
+    a = np.array([1.0, 0.0, 0.0]) + 0.05 * rng.normal(size=(per_group, 3))
+    b = np.array([0.0, 1.0, 0.0]) + 0.05 * rng.normal(size=(per_group, 3))
+    x = np.vstack([a, b]).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def hand_table(per_group: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group A: big 1.0, mid 0.5, small 0.0 at costs 10, 2, 1.
+    Group B: small is the most accurate (1.0), big 0.5, mid 0.0, same costs."""
+    x = two_groups(per_group)
+    scores = np.array([[1.0, 0.5, 0.0]] * per_group + [[0.5, 0.0, 1.0]] * per_group)
+    costs = np.array([[10.0, 2.0, 1.0]] * (2 * per_group))
+    return x, scores, costs
+
+
+def fit_hand(**options) -> ClusterRouter:
+    x, scores, costs = hand_table()
+    options = {"k": 2, "top_p": 1, **options}
+    return ClusterRouter.fit(x, scores, costs, MODELS, embedder_name="test-3", **options)
+
+
+A = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+B = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+
+
+def test_alpha_one_picks_the_most_accurate_and_alpha_zero_the_cheapest():
+    router = fit_hand()
+    assert router.route(A, 1.0).model == "big"
+    assert router.route(B, 1.0).model == "small"
+    assert router.route(A, 0.0).model == "small"
+    assert router.route(B, 0.0).model == "small"
+
+
+def test_scores_follow_the_rule_arithmetic():
+    router = fit_hand()
+    decision = router.route(A, 0.5)
+    # p̃ = (1, .5, 0); q̃ = ((10-1)/9, (2-1)/9, 0) → x = .5·p̃ + .5·(1 − q̃)
+    expected = {"big": 0.5, "mid": 0.25 + 0.5 * (1 - 1 / 9), "small": 0.5}
+    assert decision.scores == pytest.approx(expected, abs=1e-5)
+    assert decision.model == "mid"
+    assert len(decision.clusters) == 1 and decision.weights == [1.0]
+
+
+def test_cluster_weights_are_a_softmax_of_cosine_distance():
+    router = fit_hand(top_p=2, beta=9.0)
+    q = np.array([0.8, 0.6, 0.0], dtype=np.float32)
+    decision = router.route(q, 1.0)
+    sims = router.tables.centroids @ q
+    expected = np.exp(-9.0 * (1 - sims[decision.clusters]))
+    assert decision.weights == pytest.approx((expected / expected.sum()).tolist())
+    table = router.table(1.0)[decision.clusters]
+    assert list(decision.scores.values()) == pytest.approx(list(np.array(decision.weights) @ table))
+    assert decision.weights[0] > decision.weights[1]  # the nearer cluster weighs more
+
+
+def test_cluster_means_and_counts():
+    router = fit_hand()
+    j = router.route(A).clusters[0]
+    assert router.tables.scores[j].tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert router.tables.costs[j].tolist() == pytest.approx([10.0, 2.0, 1.0])
+    assert router.tables.counts[j].tolist() == [10, 10, 10]
+    assert router.tables.sizes.tolist() == [10, 10]
+
+
+def test_missing_records_average_over_what_exists():
+    x, scores, costs = hand_table()
+    scores[:5, 0] = np.nan  # big lacks half of group A: its mean there is over the other 5
+    scores[:, 1] = np.nan
+    scores[10, 1] = 1.0  # mid measured once, in group B only
+    costs[:, 2] = np.nan  # small's cost unknown everywhere
+    router = ClusterRouter.fit(x, scores, costs, MODELS, embedder_name="t", k=2, top_p=1)
+    a, b = router.route(A).clusters[0], router.route(B).clusters[0]
+    assert router.tables.counts[a].tolist() == [5, 0, 10]
+    assert math.isnan(router.tables.scores[a, 1]) and router.tables.scores[b, 1] == 1.0
+    assert router.route(A, 1.0).model in MODELS  # imputed, no crash
+    assert all(math.isfinite(v) for v in router.route(A, 0.3).scores.values())
+    # mid's only record (1.0) stands in for cluster A, where it ties big at α=1
+    assert router.route(A, 1.0).scores["mid"] == pytest.approx(router.route(A, 1.0).scores["big"])
+
+
+def test_a_model_without_any_record_is_refused():
+    x, scores, costs = hand_table()
+    scores[:, 2] = np.nan
+    with pytest.raises(InputError, match="no scored record for model"):
+        ClusterRouter.fit(x, scores, costs, MODELS, embedder_name="t", k=2)
+
+
+def test_min_accuracy_filter_and_cost_over_max_variant():
+    assert fit_hand(min_accuracy=0.6).route(A, 0.0).model == "big"  # the only one ≥ 0.6
+    router = fit_hand(cost_norm="max")
+    # q / max q = (1, .2, .1) → at α=0 thrift (0, .8, .9): still the cheapest
+    assert router.route(A, 0.0).scores == pytest.approx(
+        {"big": 0.0, "mid": 0.8, "small": 0.9}, abs=1e-5
+    )
+
+
+def test_rank_vote_gives_reciprocal_ranks():
+    router = fit_hand(vote="rank")
+    assert router.route(A, 1.0).scores == pytest.approx({"big": 1.0, "mid": 0.5, "small": 1 / 3})
+
+
+def test_route_batch_agrees_with_route():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    scores = (rng.random((300, 4)) < 0.5).astype(float)
+    costs = rng.random((300, 4))
+    models = ["a", "b", "c", "d"]
+    for vote in ("weighted", "rank"):
+        router = ClusterRouter.fit(x, scores, costs, models, embedder_name="t", k=8, vote=vote)
+        for alpha in (0.0, 0.3, 1.0):
+            batch = router.route_batch(x, alpha, chunk=64)
+            single = [models.index(router.route(v, alpha).model) for v in x]
+            assert batch.tolist() == single
+
+
+def test_router_protocol_and_input_checks():
+    router: Router = fit_hand()  # satisfies the seam (checked by mypy where tests are typed)
+    assert router.embedder_name == "test-3" and router.models == MODELS
+    with pytest.raises(InputError, match="dimension 4 does not match"):
+        router.route(np.ones(4, dtype=np.float32))
+    with pytest.raises(InputError, match="alpha"):
+        router.route(A, 1.5)
+    assert FixedRouter("m").route(A).model == "m"
+
+
+def test_default_k_keeps_about_thirty_queries_per_cluster():
+    assert choose_k(100, None) == 3
+    assert choose_k(10_000, None) == 60
+    assert choose_k(10, None) == 1
+    assert choose_k(5, 60) == 5
+
+
+def test_update_adds_a_model_over_the_existing_centroids():
+    router = fit_hand()
+    x, _, _ = hand_table()
+    new_scores = np.array([[1.0]] * 10 + [[np.nan]] * 10)  # measured on group A only
+    updated = router.update(x, new_scores, np.full((20, 1), 0.5), ["new"])
+    assert updated.models == [*MODELS, "new"]
+    assert np.array_equal(updated.tables.centroids, router.tables.centroids)
+    assert updated.route(A, 1.0).model == "new"  # as accurate as big, and cheaper
+    assert updated.route(A, 0.0).model == "new"  # cost .5 is the cheapest
+    assert updated.tables.counts[:, 3].tolist() in ([10, 0], [0, 10])
+    remeasured = router.update(x, np.zeros((20, 1)), None, ["big"])
+    assert remeasured.models == MODELS and remeasured.route(A, 1.0).model == "mid"
+
+
+def test_save_load_gives_identical_decisions(tmp_path):
+    embedder = HashingEmbedder(32)
+    texts = [f"question {i} about topic {i % 7}" for i in range(120)]
+    x = embedder.embed(texts)
+    rng = np.random.default_rng(3)
+    scores = (rng.random((120, 3)) < 0.6).astype(float)
+    scores[rng.random((120, 3)) < 0.1] = np.nan
+    router = ClusterRouter.fit(
+        x, scores, rng.random((120, 3)), MODELS, embedder_name=embedder.name, k=6,
+        meta={"text_field": "query"},
+    )  # fmt: skip
+    save_router(router, tmp_path / "r")
+    loaded = load_router(tmp_path / "r", embedder_name=embedder.name, embedder_dim=32)
+    assert loaded.models == MODELS and loaded.config == router.config
+    assert loaded.meta == {"text_field": "query"}
+    for alpha in (0.0, 0.25, 0.5, 1.0):
+        assert loaded.route_batch(x, alpha).tolist() == router.route_batch(x, alpha).tolist()
+        assert loaded.route(x[0], alpha) == router.route(x[0], alpha)
+
+
+@pytest.fixture
+def artifact(tmp_path):
+    folder = tmp_path / "router"
+    save_router(fit_hand(), folder)
+    return folder
+
+
+def test_loading_under_another_embedder_says_so(artifact):
+    with pytest.raises(RouterArtifactError, match="fitted with embedder 'test-3' \\(dim 3\\)"):
+        load_router(artifact, embedder_name="all-MiniLM-L6-v2", embedder_dim=384)
+    with pytest.raises(RouterArtifactError, match="--embedder hashing-3"):
+        load_router(artifact, embedder_name="hashing-3")
+    with pytest.raises(RouterArtifactError, match=r"dim 3.*dim 4"):
+        load_router(artifact, embedder_dim=4)
+
+
+def edit_json(folder, change):
+    path = folder / "router.json"
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda f: (f / "router.json").write_text((f / "router.json").read_text()[:200]),
+         "not valid JSON at line"),
+        (lambda f: (f / "centroids.npy").unlink(), "centroids.npy is missing"),
+        (lambda f: (f / "centroids.npy").write_bytes((f / "centroids.npy").read_bytes()[:90]),
+         "checksum differs"),
+        (lambda f: (f / "router.json").unlink(), "no router at"),
+        (lambda f: edit_json(f, lambda d: d["clusters"][0]["scores"].update(big=1.5)),
+         "scores\\['big'\\] = 1.5 is not a number in \\[0.0, 1.0\\]"),
+        (lambda f: edit_json(f, lambda d: d["clusters"][1].update(size=0)), "cluster 1 is empty"),
+        (lambda f: edit_json(f, lambda d: d["clusters"].pop()), "expected \\(1, 3\\)"),
+        (lambda f: edit_json(f, lambda d: d["clusters"][0]["costs"].pop("mid")),
+         "must list exactly the models"),
+        (lambda f: edit_json(f, lambda d: d.update(format_version=7)), "format_version 7"),
+        (lambda f: edit_json(f, lambda d: d["config"].update(vote="loud")), "invalid config"),
+        (lambda f: edit_json(f, lambda d: d.pop("models")), "field 'models' is missing"),
+        (lambda f: edit_json(f, lambda d: d["embedder"].update(dim="3")), "'dim' is missing"),
+    ],
+)  # fmt: skip
+def test_damaged_artifacts_give_one_clear_error(artifact, damage, message):
+    damage(artifact)
+    with pytest.raises(RouterArtifactError, match=message) as info:
+        load_router(artifact)
+    text = str(info.value)
+    assert "\n" not in text and str(artifact) in text
+    assert "refit" in text or "fit one" in text
+
+
+def test_per_dataset_clustering_never_mixes_datasets():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(90, 8)).astype(np.float32)  # no structure: global k-means would mix
+    datasets = ["gsm8k"] * 60 + ["mmlu"] * 30
+    scores = rng.random((90, 2))
+    router = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6,
+                               clustering="per-dataset", datasets=datasets)  # fmt: skip
+    assert router.k == 6 and router.config.clustering == "per-dataset"
+    # clusters 0-3 hold exactly gsm8k's 60 queries (k shared out by size), 4-5 mmlu's 30
+    assert router.tables.sizes[:4].sum() == 60 and router.tables.sizes[4:].sum() == 30
+    glob = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6)
+    assert glob.tables.sizes[:4].sum() != 60 or glob.tables.sizes[4:].sum() != 30
+    with pytest.raises(InputError, match="one dataset name per query"):
+        ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", clustering="per-dataset")
