@@ -9,6 +9,8 @@ custom providers, so every model, local or hosted, crosses the same boundary.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import time
 from typing import Any
@@ -28,10 +30,16 @@ from orchestrator.config import ModelConfig
 from orchestrator.errors import ConfigError, ProviderError
 from orchestrator.scripted import ScriptedFailure
 from orchestrator.seams import Completion, Engine, Message, Usage
-from orchestrator.secrets import api_key, redact
+from orchestrator.secrets import RedactingFilter, api_key, redact
 
 litellm.suppress_debug_info = True
 litellm.drop_params = True
+
+# litellm logs raw request and response bodies at DEBUG; a provider that echoes a key back
+# would leak it. Every configured key is added to this filter when it is first used.
+_LOG_FILTER = RedactingFilter()
+for _name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai._base_client", "httpx"):
+    logging.getLogger(_name).addFilter(_LOG_FILTER)
 
 _TRANSIENT = (
     lx.RateLimitError,
@@ -67,6 +75,7 @@ _SCRIPTED_EXCEPTIONS: dict[str, Any] = {
 }
 
 _engines: dict[str, Engine] = {}
+_prices: dict[str, ModelConfig] = {}
 
 
 class _EngineHandler(CustomLLM):  # type: ignore[misc]
@@ -99,6 +108,10 @@ class _EngineHandler(CustomLLM):  # type: ignore[misc]
             completion_tokens=reply.completion_tokens,
             total_tokens=reply.prompt_tokens + reply.completion_tokens,
         )
+        spec = _prices.get(f"{self.provider}/{model}")
+        if spec is not None:  # our price, stamped so litellm need not look one up (it has none)
+            cost = spec.cost(reply.prompt_tokens, reply.completion_tokens)
+            response._hidden_params["response_cost"] = cost
         return response
 
 
@@ -150,7 +163,25 @@ def _wait(state: Any) -> float:
     return float(min(0.25 * 2 ** (state.attempt_number - 1), 8.0))
 
 
+def _malformed(exc: BaseException) -> bool:
+    """A reply whose body is not valid JSON (litellm reports it as a 500): not transient."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, json.JSONDecodeError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, _TRANSIENT) and not _malformed(exc)
+
+
 def _kind(exc: BaseException) -> str:
+    if _malformed(exc):
+        return "malformed"
     for cls, kind in _KINDS:
         if isinstance(exc, cls):
             return kind
@@ -162,6 +193,7 @@ class LiteLLMChatModel:
 
     def __init__(self, spec: ModelConfig) -> None:
         _ensure_provider(spec.id)
+        _prices[spec.id] = spec
         self.spec = spec
         self.id = spec.id
 
@@ -180,7 +212,7 @@ class LiteLLMChatModel:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.spec.max_retries + 1),
                 wait=_wait,
-                retry=retry_if_exception(lambda e: isinstance(e, _TRANSIENT)),
+                retry=retry_if_exception(_transient),
                 reraise=True,
             ):
                 with attempt:
@@ -212,6 +244,8 @@ class LiteLLMChatModel:
         key = api_key(self.spec.api_key_env)
         if key:
             kwargs["api_key"] = key
+            if key not in _LOG_FILTER.secrets:
+                _LOG_FILTER.secrets.append(key)
         return kwargs
 
     def _error(self, exc: BaseException) -> ProviderError:
