@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from orchestrator.context import RunContext
 from orchestrator.errors import InputError
 from orchestrator.results import Answer, answer_from_state
 from orchestrator.seams import ChatModel, Embedder, Router
+from orchestrator.token_budget import check_shape, run_limits
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -58,51 +61,138 @@ class Orchestrator:
         router = router or _default_router(cfg)
         return cls(cfg, graph=load_graph(graph), models=models, embedder=embedder, router=router)
 
-    def _context(self, width: int | None) -> RunContext:
+    def _context(
+        self, width: int | None, spent: list[dict[str, Any]] | None = None,
+        depth: int | None = None, budget_tokens: int | None = None,
+    ) -> RunContext:  # fmt: skip
         cfg = self.config
-        return RunContext(
+        budget = Budget(run_limits(cfg.budget, cfg.graph, budget_tokens))
+        budget.absorb(spent or [])
+        ctx = RunContext(
             config=cfg,
             models=self.models,
             embedder=self.embedder,
             router=self.router,
-            aggregator=make_aggregator(cfg.graph.aggregator),
-            budget=Budget(cfg.budget),
+            aggregator=make_aggregator("vote"),
+            budget=budget,
             width=width or cfg.graph.width,
             temperature=cfg.graph.temperature,
             alpha=cfg.router.alpha,
+            depth=cfg.graph.depth if depth is None else depth,
+            budget_tokens=budget_tokens,
         )
+        ctx.aggregator = make_aggregator(cfg.graph.aggregator, judge=ctx.judge)
+        return ctx
 
     async def aask(
         self,
         question: str,
         *,
         width: int | None = None,
+        depth: int | None = None,
+        budget_tokens: int | None = None,
         context: str | None = None,
         on_event: EventHandler | None = None,
+        run_id: str | None = None,
+        store: str | Path | None = None,
     ) -> Answer:
-        """Answer one question; progress events go to `on_event` as they happen."""
+        """Answer one question; progress events go to `on_event` as they happen.
+
+        With `store` (a SQLite file) every step is checkpointed as it completes, so an
+        interrupted run can be finished with `aresume(run_id, store=...)`. `depth` (deep
+        graphs) and `budget_tokens` (completion tokens the graph divides between width and
+        depth) default to the config's."""
         text = check_question(question, self.config, width)
-        run_id = uuid.uuid4().hex[:12]
-        ctx = self._context(width)
-        inputs: dict[str, Any] = {"question": text, "samples": [], "steps": {}, "calls": []}
+        check_shape(depth, budget_tokens)
+        inputs: dict[str, Any] = {"question": text, "samples": [], "steps": {}, "calls": [],
+                                  "width": width or self.config.graph.width}  # fmt: skip
+        inputs["depth"] = self.config.graph.depth if depth is None else depth
+        inputs["budget_tokens"] = budget_tokens or self.config.graph.budget_tokens
         if context:
             inputs["context"] = context
+        run = _Run(run_id or new_run_id(), on_event, store)
+        ctx = self._context(inputs["width"], None, inputs["depth"], inputs["budget_tokens"])
+        return await self._execute(run, inputs, ctx)
+
+    async def aresume(
+        self, run_id: str, *, store: str | Path, on_event: EventHandler | None = None
+    ) -> Answer:
+        """Finish an interrupted run: completed model calls are not made again."""
+        async with checkpointer(store) as saver:
+            graph = self.graph.copy(update={"checkpointer": saver})
+            snapshot = await graph.aget_state({"configurable": {"thread_id": run_id}})
+        values = snapshot.values
+        if not values:
+            raise InputError(f"no run {run_id!r} in {store}")
+        spent = [*values.get("calls", []), *values.get("samples", [])]
+        ctx = self._context(
+            values.get("width"), spent, values.get("depth"), values.get("budget_tokens")
+        )
+        return await self._execute(_Run(run_id, on_event, store), None, ctx)
+
+    async def _execute(self, run: _Run, inputs: dict[str, Any] | None, ctx: RunContext) -> Answer:
         started = time.perf_counter()
-        state: dict[str, Any] = {}
-        config = {"configurable": {"thread_id": run_id},
-                  "max_concurrency": self.config.graph.max_concurrency}  # fmt: skip
-        async for mode, chunk in self.graph.astream(
-            inputs, config=config, context=ctx, stream_mode=["custom", "values"]
-        ):
-            if mode == "values":
-                state = chunk
-            elif on_event is not None:
-                on_event(chunk)
-        return answer_from_state(state, time.perf_counter() - started, run_id)
+        config = {"configurable": {"thread_id": run.run_id}}
+        if run.store is None:
+            state = await self._stream(self.graph, inputs, config, ctx, run)
+        else:
+            async with checkpointer(run.store) as saver:
+                graph = self.graph.copy(update={"checkpointer": saver})
+                await self._stream(graph, inputs, config, ctx, run)
+                state = dict((await graph.aget_state(config)).values)
+        return answer_from_state(state, time.perf_counter() - started, run.run_id)
+
+    async def _stream(
+        self, graph: Any, inputs: dict[str, Any] | None, config: dict[str, Any],
+        ctx: RunContext, run: _Run,
+    ) -> dict[str, Any]:  # fmt: skip
+        state: dict[str, Any] = dict(inputs or {})
+        # Checkpoint each step before the next starts where calls cost money.
+        durable = {"durability": "sync"} if graph.checkpointer else {}
+        try:
+            async with asyncio.timeout(self.config.budget.max_wall_s):
+                async for mode, chunk in graph.astream(
+                    inputs, config=config, context=ctx, stream_mode=["custom", "values"],
+                    **durable,
+                ):  # fmt: skip
+                    if mode == "values":
+                        state = chunk
+                    elif run.on_event is not None:
+                        run.on_event(chunk)
+        except TimeoutError:
+            limit = self.config.budget.max_wall_s
+            state = {**state, "status": "budget_exhausted", "error": f"max_wall_s={limit} reached"}
+        return state
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         """Synchronous `aask`."""
         return asyncio.run(self.aask(question, **kwargs))
+
+    def resume(self, run_id: str, **kwargs: Any) -> Answer:
+        """Synchronous `aresume`."""
+        return asyncio.run(self.aresume(run_id, **kwargs))
+
+
+@dataclass(frozen=True)
+class _Run:
+    run_id: str
+    on_event: EventHandler | None
+    store: str | Path | None
+
+
+@asynccontextmanager
+async def checkpointer(store: str | Path) -> AsyncIterator[Any]:
+    """A SQLite checkpointer in autocommit mode: a cancelled run cannot leave a write
+    transaction open that would lock the file for the resume."""
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async with aiosqlite.connect(str(store), isolation_level=None) as conn:
+        yield AsyncSqliteSaver(conn)
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def check_question(question: str, config: Config, width: int | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from orchestrator.config import BudgetConfig, ModelConfig
 from orchestrator.errors import BudgetExhausted
@@ -31,6 +32,13 @@ class Budget:
         self.cost_usd = 0.0
         self.calls = 0
         self.completion_tokens = 0
+
+    def absorb(self, records: list[dict[str, Any]]) -> None:
+        """Count calls already made (a resumed run's trace) against this budget."""
+        made = [r for r in records if r["status"] != "budget_exhausted"]
+        self.calls += len(made)
+        self.cost_usd += sum(r["cost_usd"] for r in made)
+        self.completion_tokens += sum(r["completion_tokens"] for r in made)
 
     def reserve(self, model: ModelConfig, messages: list[Message], max_tokens: int) -> Reservation:
         """Reserve a call's worst case or raise BudgetExhausted naming the cap it would break."""

@@ -3,11 +3,13 @@ settings) arrives through it, never through module globals."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.budget import Budget
 from orchestrator.config import Config
+from orchestrator.errors import BudgetExhausted
 from orchestrator.seams import Aggregator, ChatModel, Completion, Embedder, Message, Router
 from orchestrator.state import CallRecord
 
@@ -25,6 +27,14 @@ class RunContext:
     alpha: float = 1.0
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    depth: int = 0
+    budget_tokens: int | None = None
+    side_calls: list[CallRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Model calls in flight are capped here rather than by LangGraph's max_concurrency,
+        # which would also queue the checkpoint writes of finished branches behind them.
+        self.slots = asyncio.Semaphore(self.config.graph.max_concurrency)
 
     async def call(
         self,
@@ -37,16 +47,32 @@ class RunContext:
         json_mode: bool = False,
     ) -> Completion:
         """One metered model call: reserve the worst case, call, settle the actual cost."""
-        reservation = self.budget.reserve(self.config.model(model_id), messages, max_tokens)
-        completion = None
-        try:
-            completion = await self.models[model_id].complete(
-                messages, temperature=temperature, max_tokens=max_tokens, seed=seed,
-                json_mode=json_mode,
-            )  # fmt: skip
-        finally:
-            self.budget.settle(reservation, completion)
+        async with self.slots:
+            reservation = self.budget.reserve(self.config.model(model_id), messages, max_tokens)
+            completion = None
+            try:
+                completion = await self.models[model_id].complete(
+                    messages, temperature=temperature, max_tokens=max_tokens, seed=seed,
+                    json_mode=json_mode,
+                )  # fmt: skip
+            finally:
+                self.budget.settle(reservation, completion)
         return completion
+
+    async def judge(self, messages: list[Message]) -> str:
+        """One metered judge call (the synthesizer model). Its trace entry waits in
+        `side_calls` until the aggregate node moves it into the state."""
+        model = self.config.synthesizer_model
+        try:
+            completion = await self.call(
+                model, messages, max_tokens=self.config.graph.judge_max_tokens
+            )
+        except Exception as exc:
+            status = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
+            self.side_calls.append(call_record("judge", model, None, str(exc), status))
+            raise
+        self.side_calls.append(call_record("judge", model, completion))
+        return completion.text
 
 
 def call_record(stage: str, model: str, completion: Completion | None, error: str | None = None,

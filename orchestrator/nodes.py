@@ -23,6 +23,7 @@ from orchestrator.state import (
     StepRecord,
 )
 
+PLAN_ECHO_CHARS = 4000  # how much of an unusable plan the re-ask shows the planner
 FALLBACK_KINDS = {"server", "rate_limit", "timeout", "connection", "malformed", "not_found"}
 
 
@@ -50,7 +51,8 @@ async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any
         except PlanningError as exc:
             error = str(exc)
             retry = render("plan_retry", error=error)
-            messages = [*messages, {"role": "assistant", "content": completion.text}, *retry]
+            echo = completion.text[:PLAN_ECHO_CHARS]  # a junk reply is not paid for twice
+            messages = [*messages, {"role": "assistant", "content": echo}, *retry]
             continue
         runtime.stream_writer({"event": "plan", "plan": subqueries, "attempt": attempt + 1})
         return {"plan": subqueries, "calls": calls}

@@ -3,12 +3,13 @@ and a table of tokens, cost and latency."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.api import Orchestrator
+from orchestrator.api import EventHandler
 from orchestrator.results import Answer
 
 
@@ -50,7 +51,8 @@ def summary_table(answer: Answer) -> Table:
         table.add_column(column)
     for step in answer.steps:
         table.add_row(
-            step.subquery_id, step.model, str(len(step.samples)), "",
+            step.subquery_id, step.model, str(len(step.samples)),
+            str(sum(s.prompt_tokens for s in step.samples)),
             str(sum(s.completion_tokens for s in step.samples)),
             f"{sum(s.cost_usd for s in step.samples):.6f}",
         )  # fmt: skip
@@ -63,10 +65,12 @@ def summary_table(answer: Answer) -> Table:
     return table
 
 
-def ask_with_progress(orchestrator: Orchestrator, question: str, **kwargs: Any) -> Answer:
+def ask_with_progress(question: str, run: Callable[[EventHandler], Answer]) -> Answer:
+    """Run `run(on_event)` while rendering its events; then the summary table and answer."""
     console = Console(stderr=True)
-    console.print(f"[bold]question[/] {_short(question, 100)}")
-    answer = orchestrator.ask(question, on_event=lambda e: render_event(console, e), **kwargs)
+    if question:
+        console.print(f"[bold]question[/] {_short(question, 100)}")
+    answer = run(lambda event: render_event(console, event))
     console.print(summary_table(answer))
     out = Console()
     out.print(f"[bold green]answer:[/] {answer.answer}" if answer.answer else "[red]no answer[/]")

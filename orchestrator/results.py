@@ -15,6 +15,7 @@ class PlanItem(BaseModel):
 
 class SampleResult(BaseModel):
     answer: str
+    prompt_tokens: int
     completion_tokens: int
     cost_usd: float
     latency_s: float

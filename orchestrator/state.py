@@ -64,7 +64,11 @@ def merge(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
 
 class GraphState(TypedDict):
     question: str
+    width: NotRequired[int]
     context: NotRequired[str]
+    depth: NotRequired[int]
+    budget_tokens: NotRequired[int | None]
+    shape: NotRequired[dict[str, int]]
     plan: NotRequired[list[SubQuery]]
     routes: NotRequired[dict[str, RouteRecord]]
     samples: Annotated[list[SampleRecord], operator.add]
