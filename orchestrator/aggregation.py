@@ -1,31 +1,26 @@
-"""Aggregation: extract each sample's final answer, normalise it, and vote."""
+"""Aggregation: extract each sample's final answer, normalise it, and vote (`vote`), let an
+LLM judge pick among the candidates (`judge`), or hand every candidate on (`merge`)."""
 
 from __future__ import annotations
 
 import re
-import string
+import secrets
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
-from orchestrator.seams import Aggregator, Selection
+from orchestrator import metrics
+from orchestrator.seams import Aggregator, Message, Selection
 
-_ANSWER_LINE = re.compile(r"(?im)^\s*(?:\*\*)?(?:final\s+)?answer(?:\*\*)?\s*[:：]\s*(.+?)\s*$")
-_BOXED = re.compile(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}")
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
 _NUMBER = re.compile(r"^[-+]?\$?\d[\d,]*(\.\d+)?%?$")
 _OPTION = re.compile(r"^\(?([a-j])\)?(?:[.:)]|\s|$)")
 
 
 def extract_answer(text: str) -> str:
-    """The final short answer in a model's reply: the last `Answer:` line, a \\boxed{}
-    value, or else the last non-empty line."""
-    lines = _ANSWER_LINE.findall(text)
-    if lines:
-        return str(lines[-1]).strip().strip("*").strip()
-    boxed = _BOXED.findall(text)
-    if boxed:
-        return str(boxed[-1]).strip()
-    rest = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return rest[-1] if rest else ""
+    """The final short answer in a model's reply: the last `Answer:` line or `\\boxed{}`
+    value (as the metrics read it), else the reply's last non-empty line."""
+    answer = metrics.extract_answer(text)
+    lines = [line.strip() for line in answer.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def normalize(answer: str) -> str:
@@ -42,8 +37,7 @@ def normalize(answer: str) -> str:
     option = _OPTION.match(text)
     if option and (len(text) <= 3 or text[1:2] in ").:"):
         return option.group(1)
-    text = "".join(ch for ch in text if ch not in string.punctuation)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return metrics.normalize_answer(text)
 
 
 def majority(answers: list[str]) -> Selection:
@@ -67,9 +61,81 @@ class MajorityVote:
         return majority(answers)
 
 
-def make_aggregator(name: str) -> Aggregator:
+def _first_seen(answers: list[str]) -> dict[str, int]:
+    """Each distinct normalised answer and the index of the sample that gave it first."""
+    firsts: dict[str, int] = {}
+    for i, answer in enumerate(answers):
+        key = normalize(answer)
+        if key and key not in firsts:
+            firsts[key] = i
+    return firsts
+
+
+JudgeCall = Callable[[list[Message]], Awaitable[str]]
+_NUMBER_IN = re.compile(r"\d+")
+
+
+class JudgeSelect:
+    """An LLM judge picks one of the distinct candidates. Without a disagreement there is
+    no call; an unusable or failed judgement falls back to the majority vote."""
+
+    name = "judge"
+
+    def __init__(self, judge: JudgeCall) -> None:
+        self.judge = judge
+
+    async def aggregate(self, question: str, answers: list[str]) -> Selection:
+        from orchestrator.nodes import fence_text
+        from orchestrator.prompts import render
+
+        vote = majority(answers)
+        firsts = list(_first_seen(answers).values())
+        if len(firsts) < 2:
+            return vote
+        fence = "CANDIDATES-" + secrets.token_hex(8)
+        listing = "\n".join(f"{n}. {answers[i]}" for n, i in enumerate(firsts, start=1))
+        messages = render("judge", question=question, fence=fence, candidates=fence_text(listing))
+        try:
+            reply = await self.judge(messages)
+        except Exception:  # a failed judge must not lose the samples
+            return vote
+        picked = _NUMBER_IN.search(extract_answer(reply))
+        if picked is None or not 1 <= int(picked.group()) <= len(firsts):
+            return vote
+        index = firsts[int(picked.group()) - 1]
+        return Selection(index=index, answer=answers[index], votes=vote.votes)
+
+
+class Merge:
+    """Keep every distinct candidate, most voted first, so the synthesizer sees them all;
+    the selected sample is the majority's."""
+
+    name = "merge"
+
+    async def aggregate(self, question: str, answers: list[str]) -> Selection:
+        vote = majority(answers)
+        firsts = _first_seen(answers)
+        if len(firsts) < 2:
+            return vote
+        total = sum(vote.votes.values())
+        ranked = sorted(firsts, key=lambda key: -vote.votes[key])  # stable: ties keep order
+        listed = "; ".join(f"{answers[firsts[k]]} ({vote.votes[k]} of {total})" for k in ranked)
+        return Selection(index=vote.index, answer=f"candidates: {listed}", votes=vote.votes)
+
+
+AGGREGATORS = ("vote", "judge", "merge")
+
+
+def make_aggregator(name: str, judge: JudgeCall | None = None) -> Aggregator:
+    """The aggregator called `name`; `judge` is the metered model call judge-select uses."""
     if name == "vote":
         return MajorityVote()
+    if name == "merge":
+        return Merge()
     from orchestrator.errors import ConfigError
 
-    raise ConfigError(f"unknown aggregator {name!r}; known: vote")
+    if name == "judge":
+        if judge is None:
+            raise ConfigError("the judge aggregator needs a judge model call")
+        return JudgeSelect(judge)
+    raise ConfigError(f"unknown aggregator {name!r}; known: {', '.join(AGGREGATORS)}")

@@ -53,6 +53,11 @@ class GraphConfig(_Strict):
     plan_max_tokens: int = Field(default=384, ge=1)
     synth_max_tokens: int = Field(default=256, ge=1)
     max_concurrency: int = Field(default=16, ge=1)
+    depth: int = Field(default=1, ge=0, le=16, description="critique/revise rounds (deep graph)")
+    budget_tokens: int | None = Field(
+        default=None, ge=1, description="completion tokens per question, divided by the graph"
+    )
+    judge_max_tokens: int = Field(default=64, ge=1)
 
 
 class BudgetConfig(_Strict):

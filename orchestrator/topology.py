@@ -11,7 +11,12 @@ from typing import Any
 
 from orchestrator.errors import ConfigError
 
-BUILTIN_GRAPHS = {"wide": "graphs.wide:graph"}
+BUILTIN_GRAPHS = {
+    "wide": "graphs.wide:graph",
+    "deep": "graphs.deep:graph",
+    "deep-long": "graphs.deep:long_graph",
+    "single": "graphs.single:graph",
+}
 
 
 def load_graph(spec: str) -> Any:

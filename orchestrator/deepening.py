@@ -1,0 +1,221 @@
+"""Depth: each sub-query's trajectory is deepened by critique and revision.
+
+The deep graph keeps the wide graph's plan, routing and synthesis. A trajectory is a draft
+(the wide graph's sample, fallback included) followed by D rounds of critique → revise on
+the draft's model, so depth means the same on every model. The long-chain variant spends
+the same number of calls' tokens on one longer reasoning call instead.
+
+Also here: the node that fixes a run's shape (width, depth) from its token budget, the
+single graph's first and last nodes, and the aggregate node that moves the judge's calls
+into the trace."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+from langgraph.runtime import Runtime
+
+from orchestrator import nodes
+from orchestrator.aggregation import extract_answer
+from orchestrator.context import RunContext, call_record
+from orchestrator.errors import BudgetExhausted, ConfigError
+from orchestrator.planning import SubQuery
+from orchestrator.prompts import render
+from orchestrator.seams import Completion, Message
+from orchestrator.state import CallRecord, GraphState, SampleRecord, SampleTask
+from orchestrator.token_budget import SPLITS, Shape, divide, trajectory_calls
+
+ROUND_SEED_STRIDE = 1 << 20
+
+
+class AllocateNode(Protocol):
+    def __call__(
+        self, state: GraphState, *, runtime: Runtime[RunContext]
+    ) -> Awaitable[dict[str, Any]]: ...
+
+
+class RoundCall(CallRecord):
+    """A trajectory's call that is not its final answer: the draft, a critique, or a
+    revision that a later round replaced."""
+
+    subquery_id: str
+    sample_idx: int
+    round: int
+
+
+def round_seed(seed: int, step: int) -> int:
+    """The seed of a trajectory's `step`-th call after the draft; distinct per call."""
+    return seed + step * ROUND_SEED_STRIDE
+
+
+def _prompt_values(task: SampleTask) -> dict[str, str]:
+    context = f"Context:\n{task['context']}\n\n" if task["context"] else ""
+    return {"facts": task["facts"], "context": context, "question": task["subquery"]["question"]}
+
+
+def _round_call(record: CallRecord, stage: str, task: SampleTask, round_: int) -> RoundCall:
+    return RoundCall(
+        stage=stage, model=record["model"], prompt_tokens=record["prompt_tokens"],
+        completion_tokens=record["completion_tokens"], cost_usd=record["cost_usd"],
+        latency_s=record["latency_s"], status=record["status"], error=record["error"],
+        subquery_id=task["subquery"]["id"], sample_idx=task["sample_idx"], round=round_,
+    )  # fmt: skip
+
+
+async def _call(
+    ctx: RunContext, stage: str, model: str, messages: list[Message], seed: int, max_tokens: int
+) -> tuple[Completion | None, CallRecord]:
+    """One metered trajectory call; failures come back as a record, never raised."""
+    try:
+        completion = await ctx.call(
+            model, messages, max_tokens=max_tokens, temperature=ctx.temperature, seed=seed
+        )
+    except Exception as exc:  # a branch never takes the others down
+        status = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
+        return None, call_record(stage, model, None, str(exc) or repr(exc), status)
+    status = "length" if completion.finish_reason == "length" else "ok"
+    return completion, call_record(stage, model, completion, status=status)
+
+
+def _sample(task: SampleTask, record: CallRecord, text: str, fallback: str | None) -> SampleRecord:
+    answer = extract_answer(text) if record["status"] == "ok" else ""
+    return SampleRecord(
+        **record, subquery_id=task["subquery"]["id"], sample_idx=task["sample_idx"],
+        seed=task["seed"], text=text, answer=answer, fallback_from=fallback,
+    )  # fmt: skip
+
+
+async def _round(
+    ctx: RunContext, task: SampleTask, current: SampleRecord, round_: int
+) -> tuple[SampleRecord | None, list[RoundCall]]:
+    """Critique the current answer, then revise it; None when the revision is unusable."""
+    model, values = current["model"], _prompt_values(task)
+    fence, tokens = "DRAFT-" + secrets.token_hex(8), ctx.config.graph.sample_max_tokens
+    draft = nodes.fence_text(current["text"])
+    asked = render("critique", **values, fence=fence, draft=draft)
+    seed = round_seed(task["seed"], 2 * round_ - 1)
+    critique, record = await _call(ctx, "critique", model, asked, seed, tokens)
+    spent = [_round_call(record, "critique", task, round_)]
+    if critique is None or record["status"] != "ok":
+        return None, spent
+    asked = render("revise", **values, fence=fence, draft=draft,
+                   critique=nodes.fence_text(critique.text))  # fmt: skip
+    seed = round_seed(task["seed"], 2 * round_)
+    revision, record = await _call(ctx, "revise", model, asked, seed, tokens)
+    sample = _sample(task, record, revision.text if revision else "", current["fallback_from"])
+    if sample["status"] != "ok" or not sample["answer"]:
+        return None, [*spent, _round_call(record, "revise", task, round_)]
+    return sample, spent
+
+
+async def deepen(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """One trajectory: a draft, then `depth` critique → revise rounds. A round that fails
+    (an error, the budget, a cut-off revision) ends the trajectory with the last good answer."""
+    ctx = runtime.context
+    best: SampleRecord = (await nodes.sample(task, runtime))["samples"][0]
+    calls: list[RoundCall] = []
+    for round_ in range(1, ctx.depth + 1):
+        if best["status"] != "ok":
+            break
+        revised, spent = await _round(ctx, task, best, round_)
+        if revised is None:
+            calls += spent
+            break
+        calls += [_round_call(best, "draft" if round_ == 1 else "revise", task, round_ - 1), *spent]
+        best = revised
+        runtime.stream_writer({"event": "revise", "round": round_, **best})
+    return {"samples": [best], "calls": calls}
+
+
+async def long_chain(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """One trajectory as a single long reasoning call: max_tokens of 1 + 2·depth calls."""
+    ctx = runtime.context
+    model = task["route"]["model"]
+    max_tokens = ctx.config.graph.sample_max_tokens * trajectory_calls(ctx.depth)
+    messages = render("chain", **_prompt_values(task))
+    completion, record = await _call(ctx, "sample", model, messages, task["seed"], max_tokens)
+    sample = _sample(task, record, completion.text if completion else "", None)
+    runtime.stream_writer({"event": "sample", **sample})
+    return {"samples": [sample]}
+
+
+async def aggregate(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """`nodes.aggregate`, then the calls the aggregator made (a judge's) join the trace."""
+    update = await nodes.aggregate(state, runtime)
+    side = runtime.context.side_calls
+    if not side:
+        return update
+    moved = list(side)
+    side.clear()
+    return {**update, "calls": moved}
+
+
+def direct(state: GraphState) -> dict[str, Any]:
+    """The single graph's plan: the question itself, undivided."""
+    return {"plan": [SubQuery(id="q1", question=state["question"], depends_on=[])]}
+
+
+def _status(samples: list[SampleRecord]) -> str:
+    if any(s["status"] == "budget_exhausted" for s in samples):
+        return "budget_exhausted"
+    return "ok" if all(s["status"] == "ok" for s in samples) else "partial"
+
+
+async def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """The single graph's answer: the aggregated sample answer; with `merge`, a synthesis
+    that sees every candidate."""
+    if runtime.context.aggregator.name == "merge":
+        return await nodes.synthesize(state, runtime)
+    status = _status(state.get("samples", []))
+    step = state.get("steps", {}).get("q1")
+    if step is None or step["status"] == "error":
+        failed = "budget_exhausted" if status == "budget_exhausted" else "error"
+        return {"answer": "", "status": failed, "error": "every sample failed"}
+    runtime.stream_writer({"event": "answer", "answer": step["answer"]})
+    return {"answer": step["answer"], "status": status}
+
+
+def _fixed(split: str, ctx: RunContext) -> Shape:
+    if split == "width":
+        return Shape(ctx.width, 0)
+    if split == "depth":
+        return Shape(1, ctx.depth)
+    return Shape(ctx.width, ctx.depth)
+
+
+def allocator(split: str, *, planned: bool = True) -> AllocateNode:
+    """The node that fixes the run's shape once the plan is known. Without a budget the
+    shape is the requested width (`width`), depth with one trajectory (`depth`), or both."""
+    if split not in SPLITS:
+        raise ConfigError(f"unknown budget split {split!r}; known: {', '.join(SPLITS)}")
+
+    async def allocate(state: GraphState, *, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        shape = _fixed(split, ctx)
+        if ctx.budget_tokens is not None:
+            graph = ctx.config.graph
+            overhead = ctx.budget.completion_tokens  # planning, already spent
+            if planned or ctx.aggregator.name == "merge":
+                overhead += graph.synth_max_tokens
+            if ctx.aggregator.name == "judge":
+                overhead += len(state["plan"]) * graph.judge_max_tokens
+            shape = divide(
+                ctx.budget_tokens, subqueries=len(state["plan"]),
+                call_tokens=graph.sample_max_tokens, overhead=overhead, split=split,
+            )  # fmt: skip
+        event = {"event": "shape", **shape.to_dict(), "budget_tokens": ctx.budget_tokens}
+        runtime.stream_writer(event)
+        return {"shape": shape.to_dict()}
+
+    return allocate
+
+
+def schedule(state: GraphState, runtime: Runtime[RunContext]) -> Any:
+    """`nodes.schedule` under the run's shape, read from the state so that a resumed run
+    keeps the shape it started with."""
+    shape = state.get("shape")
+    if shape:
+        runtime.context.width, runtime.context.depth = shape["width"], shape["depth"]
+    return nodes.schedule(state, runtime)

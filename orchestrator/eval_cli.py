@@ -1,0 +1,193 @@
+"""`orchestrator eval`: run graphs over QA files and write results, a summary and plots.
+
+Only the standard library is imported at module level, so `orchestrator --help` stays fast;
+the harness, the models and rich load when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+_EPILOG = """examples:
+  orchestrator eval --graph wide,deep,single --data gsm8k.jsonl --limit 20 \\
+      --width 1,2,4 --depth 0,1,2 --models local/qwen2.5-coder-0.5b --out runs/wd
+  orchestrator eval --graph wide,deep --data hotpotqa_distractor.jsonl \\
+      --budget-tokens 1000,2000,4000 --out runs/budget
+
+Re-running with the same --out skips the (question, configuration) rows already there."""
+
+
+def add_eval_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `eval` on the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "eval", help="run graphs over QA data: results, summary and plots",
+        description="Run every configuration on every question; append one row per "
+        "(question, configuration) to OUT/results.jsonl, then write OUT/summary.json and "
+        "the accuracy-vs-tokens and accuracy-vs-cost plots.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    _sweep_options(parser)
+    _run_options(parser)
+    parser.set_defaults(func=eval_command)
+
+
+def _sweep_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--graph",
+        default="wide",
+        help="comma-separated: wide, deep, deep-long, single or PATH:ATTR",
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        metavar="FILE.jsonl",
+        help="QA file in the ../shared/data/qa format (repeatable)",
+    )
+    p.add_argument("--limit", type=int, help="the first N questions of each file")
+    p.add_argument("--width", default="1", help="widths for wide/single (default: 1)")
+    p.add_argument("--depth", default="1", help="depths for the deep graphs (default: 1)")
+    p.add_argument(
+        "--budget-tokens",
+        metavar="B[,B…]",
+        help="completion tokens per question, divided by each graph between "
+        "width and depth (replaces --width and --depth)",
+    )
+    p.add_argument("--models", help="comma-separated model ids, one pinned configuration each")
+    p.add_argument("--router", metavar="DIR", help="router artifact: adds a routed configuration")
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aggregator", choices=("vote", "judge", "merge"), help="default: config's")
+    p.add_argument("--config", help="TOML config file (default: the embedded local pool)")
+    p.add_argument("--concurrency", type=int, default=1, help="questions in flight (default: 1)")
+    p.add_argument("--out", required=True, metavar="DIR", help="results directory")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON, no progress")
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="run shards of questions as Ray tasks with 'ray' (default: local)",
+    )
+    p.add_argument("--address", help="Ray cluster address (default: start a local runtime)")
+    p.add_argument("--setup", metavar="MODULE:FUNC", help="function called before any model is "
+                   "built, here and in every Ray worker (e.g. to register an engine)")  # fmt: skip
+
+
+def _ints(text: str | None, what: str) -> list[int]:
+    from orchestrator.errors import InputError
+
+    try:
+        values = [int(v) for v in (text or "").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"--{what} takes comma-separated integers, not {text!r}") from None
+    if any(v < 0 for v in values):
+        raise InputError(f"--{what} values must not be negative: {text!r}")
+    return values
+
+
+def _words(text: str | None) -> list[str]:
+    return [v.strip() for v in (text or "").split(",") if v.strip()]
+
+
+def _model_choices(args: argparse.Namespace) -> list[str]:
+    choices = _words(args.models)
+    if args.router:
+        choices.append("routed")
+    return choices or ["default"]
+
+
+def _configured(args: argparse.Namespace) -> Any:
+    from orchestrator.config import load_config
+
+    config = load_config(args.config)
+    if not args.aggregator:
+        return config
+    graph = config.graph.model_copy(update={"aggregator": args.aggregator})
+    return config.model_copy(update={"graph": graph})
+
+
+def _router(args: argparse.Namespace, embedder: Any) -> Any:
+    if not args.router:
+        return None
+    from orchestrator.router_artifact import load_router
+
+    return load_router(args.router, embedder_name=embedder.name, embedder_dim=embedder.dim)
+
+
+async def _run(
+    harness: Any, questions: Any, configurations: Any, log: Any, quiet: bool, executor: Any
+) -> None:
+    if quiet:
+        await executor.run(harness, questions, configurations, log)
+        return
+    from rich import progress as rp
+
+    wanted = {(q.dataset, q.id, c.key) for q in questions for c in configurations}
+    done = len(wanted & log.done())
+    columns = (rp.TextColumn("[bold]eval[/] {task.description}"), rp.BarColumn(),
+               rp.MofNCompleteColumn(), rp.TimeElapsedColumn(), rp.TextColumn("ETA"),
+               rp.TimeRemainingColumn())  # fmt: skip
+    scored = {"n": 0, "correct": 0}
+    with rp.Progress(*columns) as progress:
+        task = progress.add_task("", total=len(wanted), completed=done)
+
+        def on_row(row: dict[str, Any]) -> None:
+            scored["n"] += 1
+            scored["correct"] += int(bool(row["correct"]))
+            accuracy = scored["correct"] / scored["n"]
+            progress.update(task, advance=1, description=f"acc {accuracy:.2f} (this run)")
+
+        await executor.run(harness, questions, configurations, log, on_row)
+
+
+def _print_table(summary: dict[str, dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="summary")
+    for column in ("configuration", "n", "acc", "EM", "F1", "compl tok", "cost USD",
+                   "p95 s", "errors"):  # fmt: skip
+        table.add_column(column)
+    for key, s in summary.items():
+        table.add_row(
+            key, str(s["n"]), f"{s['accuracy']:.3f}", f"{s['em']:.3f}", f"{s['f1']:.3f}",
+            f"{s['mean_completion_tokens']:.0f}", f"{s['total_cost_usd']:.6f}",
+            f"{s['p95_latency_s']:.1f}", str(s["errors"]),
+        )  # fmt: skip
+    Console().print(table)
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    """Run the sweep, then write OUT/summary.json and the plots; 1 if every row failed."""
+    from orchestrator.embedding import make_embedder
+    from orchestrator.executors import make_executor
+    from orchestrator.harness import Harness, ResultsLog, expand
+    from orchestrator.harness_report import write_plots, write_summary
+    from orchestrator.qa_data import read_qa
+
+    config = _configured(args)
+    questions = [q for path in args.data for q in read_qa(path, args.limit)]
+    configurations = expand(
+        _words(args.graph), _ints(args.width, "width"), _ints(args.depth, "depth"),
+        _ints(args.budget_tokens, "budget-tokens"), _model_choices(args),
+    )  # fmt: skip
+    executor = make_executor(args.executor, args.address, args.setup)
+    embedder = make_embedder(config.embedder.name)
+    harness = Harness(config, embedder, _router(args, embedder), args.concurrency)
+    out = Path(args.out)
+    log = ResultsLog(out / "results.jsonl")
+    asyncio.run(_run(harness, questions, configurations, log, args.json, executor))
+    rows = log.rows()
+    summary = write_summary(out, rows)
+    plots = [] if args.no_plots else write_plots(out, summary)
+    if args.json:
+        print(json.dumps({"out": str(out), "rows": len(rows), "summary": summary,
+                          "plots": [str(p) for p in plots]}))  # fmt: skip
+    else:
+        _print_table(summary)
+    return 1 if rows and all(r["status"] == "error" for r in rows) else 0

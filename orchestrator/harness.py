@@ -1,0 +1,236 @@
+"""The evaluation harness: every configuration on every question, one row per (question,
+configuration) appended to DIR/results.jsonl and flushed as soon as it is scored, so a
+crash loses only the questions in flight and a re-run skips the rows already there.
+
+A configuration is a graph with a fixed width and depth, or a completion-token budget the
+graph divides itself, and a model choice: a pinned model (planner, samples and synthesis
+all on it), `routed` (the router artifact picks per sub-query) or `default` (the config's
+own routing)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.config import Config
+from orchestrator.errors import ConfigError
+from orchestrator.metrics import exact_match, extract_answer, f1_score, kind_for, score
+from orchestrator.qa_data import QARecord
+
+if TYPE_CHECKING:
+    from orchestrator.api import Orchestrator
+    from orchestrator.results import Answer
+    from orchestrator.seams import Embedder, Router
+
+DEEP_GRAPHS = ("deep", "deep-long")
+WIDE_GRAPHS = ("wide", "single")
+RowHook = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One point of the sweep. `model` is a model id, `routed` or `default`."""
+
+    graph: str
+    width: int = 1
+    depth: int = 0
+    budget_tokens: int | None = None
+    model: str = "default"
+
+    @property
+    def key(self) -> str:
+        shape = (
+            f"B={self.budget_tokens}"
+            if self.budget_tokens is not None
+            else f"w={self.width} d={self.depth}"
+        )
+        return f"{self.graph} {shape} model={self.model}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"graph": self.graph, "width": self.width, "depth": self.depth,
+                "budget_tokens": self.budget_tokens, "model": self.model}  # fmt: skip
+
+
+def expand(
+    graphs: Sequence[str], widths: Sequence[int], depths: Sequence[int],
+    budgets: Sequence[int] = (), models: Sequence[str] = ("default",),
+) -> list[Configuration]:  # fmt: skip
+    """The sweep: budgets when given (each graph divides them), else widths for the wide and
+    single graphs, depths for the deep ones, and every pair for a custom graph."""
+    out: list[Configuration] = []
+    for model in models:
+        for graph in graphs:
+            if budgets:
+                out += [Configuration(graph, budget_tokens=b, model=model) for b in budgets]
+            elif graph in DEEP_GRAPHS:
+                out += [Configuration(graph, 1, d, model=model) for d in depths]
+            elif graph in WIDE_GRAPHS:
+                out += [Configuration(graph, w, 0, model=model) for w in widths]
+            else:
+                out += [Configuration(graph, w, d, model=model) for w in widths for d in depths]
+    return out
+
+
+def pinned(config: Config, model: str) -> Config:
+    """The config with every role (router default, planner, synthesizer) on one model."""
+    config.model(model)  # an unknown id fails here, naming the pool
+    router = config.router.model_copy(update={"default_model": model})
+    graph = config.graph.model_copy(update={"planner_model": model, "synthesizer_model": model})
+    return config.model_copy(update={"router": router, "graph": graph})
+
+
+class ResultsLog:
+    """DIR/results.jsonl: append-only, one JSON row a line, each flushed to disk."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every complete row; a torn last line (a crash mid-write) is cut off the file."""
+        if not self.path.exists():
+            return []
+        lines = [x for x in self.path.read_text(encoding="utf-8").split("\n") if x.strip()]
+        rows: list[dict[str, Any]] = []
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+        if len(rows) != len(lines):
+            self.path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        return rows
+
+    def done(self) -> set[tuple[str, str, str]]:
+        return {(str(r.get("dataset")), str(r.get("question_id")), str(r.get("configuration")))
+                for r in self.rows()}  # fmt: skip
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps(row) + "\n")
+            sink.flush()
+            os.fsync(sink.fileno())
+
+
+def grade(record: QARecord, prediction: str) -> tuple[bool, float, float]:
+    """(correct, EM, F1) by the dataset's metric. EM and F1 are SQuAD-normalised against
+    the aliases for open QA; for numeric, math, choice and yes/no sets both are `correct`."""
+    correct = score(record.dataset, prediction, record.answers, record.choices) >= 1.0
+    if kind_for(record.dataset) in ("em", "f1"):
+        answer = extract_answer(prediction)
+        return correct, exact_match(answer, record.answers), f1_score(answer, record.answers)
+    return correct, float(correct), float(correct)
+
+
+def _base_row(record: QARecord, conf: Configuration) -> dict[str, Any]:
+    return {"question_id": record.id, "dataset": record.dataset, "configuration": conf.key,
+            **conf.to_json(), "gold": list(record.answers)}  # fmt: skip
+
+
+def scored_row(
+    record: QARecord, conf: Configuration, answer: Answer, shape: dict[str, Any]
+) -> dict[str, Any]:
+    correct, em, f1 = grade(record, answer.answer)
+    models = sorted({s.model for step in answer.steps for s in step.samples if s.model})
+    return {
+        **_base_row(record, conf), "answer": answer.answer, "correct": correct, "em": em,
+        "f1": f1, "prompt_tokens": answer.usage.prompt_tokens,
+        "completion_tokens": answer.usage.completion_tokens,
+        "cost_usd": answer.usage.cost_usd, "latency_s": answer.latency_s,
+        "llm_calls": answer.usage.llm_calls, "models": models, "shape": shape,
+        "status": answer.status, "error": answer.error,
+    }  # fmt: skip
+
+
+def error_row(
+    record: QARecord, conf: Configuration, error: str, latency_s: float
+) -> dict[str, Any]:
+    return {
+        **_base_row(record, conf), "answer": "", "correct": False, "em": 0.0, "f1": 0.0,
+        "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
+        "latency_s": round(latency_s, 4), "llm_calls": 0, "models": [], "shape": {},
+        "status": "error", "error": error,
+    }  # fmt: skip
+
+
+async def answer_row(
+    orchestrator: Orchestrator, record: QARecord, conf: Configuration
+) -> dict[str, Any]:
+    """Ask one question under one configuration and score it; a failure is an error row."""
+    shape: dict[str, Any] = {}
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "shape":
+            shape.update(width=event["width"], depth=event["depth"])
+
+    started = time.perf_counter()
+    try:
+        answer = await orchestrator.aask(
+            record.prompt(), width=conf.width, depth=conf.depth,
+            budget_tokens=conf.budget_tokens, context=record.context() or None, on_event=on_event,
+        )  # fmt: skip
+    except Exception as exc:  # one broken question must not stop the sweep
+        elapsed = time.perf_counter() - started
+        return error_row(record, conf, f"{type(exc).__name__}: {exc}", elapsed)
+    return scored_row(record, conf, answer, shape)
+
+
+class Harness:
+    """Runs configurations over questions, one Orchestrator per (graph, model choice)."""
+
+    def __init__(
+        self, config: Config, embedder: Embedder, router: Router | None = None,
+        concurrency: int = 1,
+    ) -> None:  # fmt: skip
+        self.config, self.embedder, self.router = config, embedder, router
+        self.concurrency = max(concurrency, 1)
+        self._built: dict[tuple[str, str], Orchestrator] = {}
+
+    def orchestrator(self, conf: Configuration) -> Orchestrator:
+        from orchestrator.api import Orchestrator
+
+        key = (conf.graph, conf.model)
+        if key not in self._built:
+            routed = conf.model == "routed"
+            if routed and self.router is None:
+                raise ConfigError("a routed configuration needs a router artifact (--router)")
+            fixed = conf.model in ("routed", "default")
+            cfg = self.config if fixed else pinned(self.config, conf.model)
+            self._built[key] = Orchestrator.from_config(
+                cfg, graph=conf.graph, embedder=self.embedder,
+                router=self.router if routed else None,
+            )  # fmt: skip
+        return self._built[key]
+
+    async def run(
+        self, questions: Sequence[QARecord], configurations: Sequence[Configuration],
+        log: ResultsLog, on_row: RowHook | None = None,
+    ) -> int:  # fmt: skip
+        """Answer every (question, configuration) pair not yet in `log`, question by
+        question; returns the number of rows written."""
+        done = log.done()
+        todo = [(q, c) for q in questions for c in configurations
+                if (q.dataset, q.id, c.key) not in done]  # fmt: skip
+        for conf in configurations:
+            self.orchestrator(conf)  # bad graphs and models fail before any call
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(record: QARecord, conf: Configuration) -> None:
+            async with gate:
+                row = await answer_row(self.orchestrator(conf), record, conf)
+                log.append(row)
+            if on_row is not None:
+                on_row(row)
+
+        async with asyncio.TaskGroup() as group:
+            for record, conf in todo:
+                group.create_task(one(record, conf))
+        return len(todo)

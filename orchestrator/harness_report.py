@@ -1,0 +1,129 @@
+"""What the harness reports: DIR/summary.json per configuration, and the two plots
+(accuracy against completion tokens and against cost: wide and deep curves on the same
+axes, single-model points). matplotlib is imported only when a plot is drawn."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+SUMMARY_FILE = "summary.json"
+TOKENS_PLOT = "accuracy_vs_tokens.png"
+COST_PLOT = "accuracy_vs_cost.png"
+_CONF_FIELDS = ("graph", "width", "depth", "budget_tokens", "model")
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def p95(values: Sequence[float]) -> float:
+    """The 95th percentile by nearest rank (the largest value for fewer than 20)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
+
+
+def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One configuration's figures. Accuracy is the macro average over datasets (the
+    Avengers-Pro convention); `accuracy_micro` pools the questions."""
+    by_dataset: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        by_dataset[row["dataset"]].append(float(bool(row["correct"])))
+    statuses: dict[str, int] = defaultdict(int)
+    for row in rows:
+        statuses[row["status"]] += 1
+    latencies = [float(r["latency_s"]) for r in rows]
+    return {
+        **{k: rows[0].get(k) for k in _CONF_FIELDS},
+        "n": len(rows),
+        "accuracy": _mean([_mean(v) for v in by_dataset.values()]),
+        "accuracy_micro": _mean([float(bool(r["correct"])) for r in rows]),
+        "em": _mean([float(r["em"]) for r in rows]),
+        "f1": _mean([float(r["f1"]) for r in rows]),
+        "mean_prompt_tokens": _mean([float(r["prompt_tokens"]) for r in rows]),
+        "mean_completion_tokens": _mean([float(r["completion_tokens"]) for r in rows]),
+        "mean_llm_calls": _mean([float(r.get("llm_calls", 0)) for r in rows]),
+        "total_cost_usd": sum(float(r["cost_usd"]) for r in rows),
+        "mean_latency_s": _mean(latencies),
+        "p95_latency_s": p95(latencies),
+        "errors": statuses.get("error", 0),
+        "statuses": dict(statuses),
+        "by_dataset": {d: {"n": len(v), "accuracy": _mean(v)} for d, v in by_dataset.items()},
+    }
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per configuration, in order of first appearance; a repeated (question,
+    configuration) row counts once (the last one)."""
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        latest[(row["dataset"], row["question_id"], row["configuration"])] = row
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in latest.values():
+        grouped[row["configuration"]].append(row)
+    return {key: summarize_rows(group) for key, group in grouped.items()}
+
+
+def write_summary(out: Path, rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    summary = summarize(rows)
+    (out / SUMMARY_FILE).write_text(
+        json.dumps({"configurations": summary}, indent=2) + "\n", encoding="utf-8"
+    )
+    return summary
+
+
+def _series(summary: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Points grouped into curves: one per graph, model and sweep kind (fixed or budget)."""
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in summary.values():
+        kind = "budget" if item["budget_tokens"] is not None else "fixed"
+        series[f"{item['graph']} ({item['model']}, {kind})"].append(item)
+    for points in series.values():
+        points.sort(key=lambda p: (p["budget_tokens"] or 0, p["width"], p["depth"]))
+    return series
+
+
+def _label(item: dict[str, Any]) -> str:
+    if item["budget_tokens"] is not None:
+        return f"B={item['budget_tokens']}"
+    return f"d={item['depth']}" if str(item["graph"]).startswith("deep") else f"w={item['width']}"
+
+
+def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) -> Path:
+    """Accuracy against `x`: a line per wide, deep or custom curve, points for single."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name, points in _series(summary).items():
+        xs, ys = [p[x] for p in points], [p["accuracy"] for p in points]
+        single = points[0]["graph"] == "single" and points[0]["budget_tokens"] is None
+        axes.plot(xs, ys, "s" if single else "o-", label=name, markersize=7)
+        for p, px, py in zip(points, xs, ys, strict=True):
+            axes.annotate(_label(p), (px, py), textcoords="offset points", xytext=(4, 4),
+                          fontsize=7)  # fmt: skip
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("accuracy (macro over datasets)")
+    axes.set_ylim(-0.02, 1.02)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, loc="best")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def write_plots(out: Path, summary: dict[str, dict[str, Any]]) -> list[Path]:
+    return [
+        plot(summary, out / TOKENS_PLOT, "mean_completion_tokens",
+             "mean completion tokens per question"),
+        plot(summary, out / COST_PLOT, "total_cost_usd", "total cost (USD)"),
+    ]  # fmt: skip
