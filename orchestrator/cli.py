@@ -8,9 +8,23 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+RUNS_HINT = "$ORCHESTRATOR_HOME/runs.sqlite, else ~/.cache/orchestrator/runs.sqlite"
+
+
+def _runs_file(path: str | None) -> str:
+    if path:
+        return path
+    from pathlib import Path
+
+    home = os.environ.get("ORCHESTRATOR_HOME") or str(Path.home() / ".cache" / "orchestrator")
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return str(Path(home) / "runs.sqlite")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,11 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question")
-    ask.add_argument("question")
+    ask.add_argument("question", nargs="?", help="the question (omit with --resume)")
     ask.add_argument("--graph", default="wide", help="built-in name or PATH:ATTR (default: wide)")
     ask.add_argument("--width", type=int, help="samples per sub-query (default: from config)")
     ask.add_argument("--config", help="TOML config file (default: the embedded local pool)")
     ask.add_argument("--json", action="store_true", help="print one JSON object, no progress")
+    ask.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run")
+    ask.add_argument("--runs", help=f"SQLite file of checkpointed runs (default: {RUNS_HINT})")
     ask.set_defaults(func=_ask)
     config = sub.add_parser("config", help="show or validate configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -34,36 +50,57 @@ def _parser() -> argparse.ArgumentParser:
     validate = config_sub.add_parser("validate", help="check a config file")
     validate.add_argument("file")
     validate.set_defaults(func=_config_validate)
-    _add_optional(sub)
+    _add_subcommands(sub)
     return parser
 
 
-def _add_optional(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    try:
-        from orchestrator.router_cli import add_router_parser
-    except ImportError:
-        return
+def _add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from orchestrator.eval_cli import add_eval_parser
+    from orchestrator.router_cli import add_router_parser
+    from orchestrator.serve_cli import add_serve_parser
+
     add_router_parser(sub)
+    add_eval_parser(sub)
+    add_serve_parser(sub)
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from orchestrator.api import Orchestrator, check_question
+    from orchestrator.api import Orchestrator, check_question, new_run_id
     from orchestrator.config import load_config
+    from orchestrator.errors import InputError
 
     config = load_config(args.config)
-    check_question(args.question, config, args.width)
+    if args.resume and args.question:
+        raise InputError("give a question or --resume RUN_ID, not both")
+    if not args.resume:
+        check_question(args.question or "", config, args.width)
     orchestrator = Orchestrator.from_config(config, graph=args.graph)
+    store, run_id = _runs_file(args.runs), args.resume or new_run_id()
+    print(f"run {run_id} (resume with: orchestrator ask --resume {run_id})", file=sys.stderr)
     if args.json:
-        answer = orchestrator.ask(args.question, width=args.width)
+        answer = _run(orchestrator, args, run_id, store, None)
         print(json.dumps(answer.to_json()))
     else:
         from orchestrator.progress import ask_with_progress
 
-        answer = ask_with_progress(orchestrator, args.question, width=args.width)
+        answer = ask_with_progress(
+            args.question or "",
+            lambda on_event: _run(orchestrator, args, run_id, store, on_event),
+        )
     if answer.status == "error":
         print(f"error: {answer.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run(
+    orchestrator: Any, args: argparse.Namespace, run_id: str, store: str, on_event: Any
+) -> Any:
+    if args.resume:
+        return orchestrator.resume(run_id, store=store, on_event=on_event)
+    return orchestrator.ask(
+        args.question, width=args.width, run_id=run_id, store=store, on_event=on_event
+    )
 
 
 def _config_show(args: argparse.Namespace) -> int:
