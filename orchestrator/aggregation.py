@@ -23,6 +23,11 @@ def extract_answer(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def has_answer_line(text: str) -> bool:
+    """Whether a reply marks its final answer (an `Answer:` line or a \\boxed{} value)."""
+    return metrics.extract_answer(text) != text.strip()
+
+
 def normalize(answer: str) -> str:
     """Canonical form for voting: numbers, yes/no and option letters first, then
     SQuAD-style text normalisation (lower case, no punctuation, articles or extra spaces)."""

@@ -15,7 +15,7 @@ from orchestrator.aggregation import make_aggregator
 from orchestrator.budget import Budget
 from orchestrator.config import Config, load_config
 from orchestrator.context import RunContext
-from orchestrator.errors import InputError
+from orchestrator.errors import ConfigError, InputError
 from orchestrator.results import Answer, answer_from_state
 from orchestrator.seams import ChatModel, Embedder, Router
 from orchestrator.token_budget import check_shape, run_limits
@@ -58,7 +58,7 @@ class Orchestrator:
         cfg = config if isinstance(config, Config) else load_config(config)
         models: dict[str, ChatModel] = {m.id: make_chat_model(m) for m in cfg.models}
         embedder = embedder or make_embedder(cfg.embedder.name)
-        router = router or _default_router(cfg)
+        router = router or _default_router(cfg, embedder)
         return cls(cfg, graph=load_graph(graph), models=models, embedder=embedder, router=router)
 
     def _context(
@@ -208,7 +208,24 @@ def check_question(question: str, config: Config, width: int | None = None) -> s
     return text
 
 
-def _default_router(cfg: Config) -> Router:
+SHIPPED_ROUTER = Path(__file__).parent / "data" / "local_router"
+
+
+def _default_router(cfg: Config, embedder: Embedder) -> Router:
+    """The configured router artifact; else the shipped one when it covers the pool (the
+    embedded local models); else always the default model."""
+    from orchestrator.router_artifact import load_router
     from orchestrator.routing import FixedRouter
 
-    return FixedRouter(cfg.default_model, cfg.embedder.name)
+    if cfg.router.path:
+        router = load_router(
+            cfg.router.path, embedder_name=embedder.name, embedder_dim=embedder.dim
+        )
+    elif (SHIPPED_ROUTER / "router.json").is_file() and embedder.name == "all-MiniLM-L6-v2":
+        router = load_router(SHIPPED_ROUTER, embedder_name=embedder.name)
+    else:
+        return FixedRouter(cfg.default_model, cfg.embedder.name)
+    missing = sorted(set(router.models) - set(cfg.model_ids))
+    if missing and cfg.router.path:
+        raise ConfigError(f"router {cfg.router.path} routes to {missing}, not in the model pool")
+    return router if not missing else FixedRouter(cfg.default_model, cfg.embedder.name)

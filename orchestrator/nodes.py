@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from orchestrator.aggregation import extract_answer
+from orchestrator.aggregation import extract_answer, has_answer_line
 from orchestrator.context import RunContext, call_record
 from orchestrator.errors import BudgetExhausted, PlanningError, ProviderError
 from orchestrator.planning import SubQuery, parse_plan
@@ -250,7 +250,10 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
             "status": status,
             "error": f"synthesis failed: {exc}",
         }
-    answer = extract_answer(completion.text)
+    # A synthesis without an `Answer:` line (small models forget it) falls back to the answer
+    # of the last sub-query, which the plan makes the one that answers the question.
+    last = steps[state["plan"][-1]["id"]]["answer"]
+    answer = extract_answer(completion.text) if has_answer_line(completion.text) else last
     runtime.stream_writer({"event": "answer", "answer": answer})
     return {
         "calls": [call_record("synthesize", model, completion)],

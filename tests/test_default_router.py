@@ -1,0 +1,71 @@
+"""The graph routes with a configured router artifact; bad artifacts fail at start-up."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import kind_of, scripted_config
+
+from orchestrator.api import Orchestrator
+from orchestrator.config import parse_config
+from orchestrator.embedding import HashingEmbedder
+from orchestrator.errors import ConfigError, RouterArtifactError
+from orchestrator.router_artifact import save_router
+from orchestrator.routing import ClusterRouter
+
+MATH = [f"What is the sum of {i} and {i + 3} in arithmetic?" for i in range(12)]
+HISTORY = [f"In which year was university number {i} founded in history?" for i in range(12)]
+PLAN = {"subqueries": [
+    {"id": "q1", "question": "What is the sum of 40 and 2 in arithmetic?"},
+    {"id": "q2", "question": "In which year was university number 7 founded in history?"},
+]}  # fmt: skip
+
+
+def fitted(tmp_path, models=("scripted/big", "scripted/small"), dim=64):
+    texts = MATH + HISTORY
+    # small is right on arithmetic, big on history; both cost the same
+    scores = np.array([[0.0, 1.0]] * len(MATH) + [[1.0, 0.0]] * len(HISTORY))
+    router = ClusterRouter.fit(HashingEmbedder(dim).embed(texts), scores, np.ones_like(scores),
+                               list(models), embedder_name=f"hashing-{dim}", k=2, top_p=1)  # fmt: skip
+    save_router(router, tmp_path / "router")
+    return tmp_path / "router"
+
+
+def responder(call):
+    if kind_of(call) == "plan":
+        return json.dumps(PLAN)
+    return "Answer: 42"
+
+
+async def test_sub_queries_go_to_their_cluster_best_model(scripted, tmp_path):
+    engine = scripted(responder)
+    cfg = parse_config(scripted_config(router={"path": str(fitted(tmp_path))}, graph={"width": 2}))
+    answer = await Orchestrator.from_config(cfg).aask("Two facts?")
+    assert {s.subquery_id: s.model for s in answer.steps} == {
+        "q1": "scripted/small", "q2": "scripted/big"}  # fmt: skip
+    assert all(s.cluster is not None for s in answer.steps)
+    small = [c.prompt for c in engine.calls_to("small") if kind_of(c) == "sample"]
+    assert len(small) == 2 and all(p.endswith(PLAN["subqueries"][0]["question"]) for p in small)
+
+
+def test_router_fitted_with_another_embedder_fails_at_start(scripted, tmp_path):
+    scripted()
+    cfg = parse_config(scripted_config(router={"path": str(fitted(tmp_path))},
+                                       embedder={"name": "hashing-32"}))  # fmt: skip
+    with pytest.raises(RouterArtifactError, match="fitted with embedder 'hashing-64'"):
+        Orchestrator.from_config(cfg)
+
+
+def test_missing_router_fails_at_start(scripted, tmp_path):
+    scripted()
+    cfg = parse_config(scripted_config(router={"path": str(tmp_path / "nowhere")}))
+    with pytest.raises(RouterArtifactError, match="nowhere"):
+        Orchestrator.from_config(cfg)
+
+
+def test_router_for_models_outside_the_pool_fails_at_start(scripted, tmp_path):
+    scripted()
+    path = fitted(tmp_path, models=("scripted/big", "scripted/other"))
+    cfg = parse_config(scripted_config(router={"path": str(path)}))
+    with pytest.raises(ConfigError, match=r"routes to \['scripted/other'\]"):
+        Orchestrator.from_config(cfg)
