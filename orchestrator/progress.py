@@ -39,6 +39,11 @@ def render_event(console: Console, event: dict[str, Any]) -> None:
             f"  {mark} {event['subquery_id']}#{event['sample_idx']} {event['model']} "
             f"{detail} [dim]{event['completion_tokens']} tok, {event['latency_s']:.1f}s[/]"
         )
+    elif kind == "revise":
+        answer = _short(event.get("answer", ""), 50)
+        console.print(f"  [yellow]↻[/] {event['subquery_id']} round {event['round']}: {answer}")
+    elif kind == "shape":
+        console.print(f"[cyan]budget[/] width {event.get('width')}, depth {event.get('depth')}")
     elif kind == "vote":
         votes = ", ".join(f"{k}: {v}" for k, v in event["votes"].items())
         answer = _short(event["answer"], 50)

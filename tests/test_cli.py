@@ -83,3 +83,16 @@ def test_progress_output_shows_plan_routes_votes_and_answer(scripted, tmp_path):
     assert "q3#1 scripted/big Cambridge" in text
     assert "vote q1 → Cambridge (cambridge: 2)" in text
     assert "status: ok" in text and "total" in text
+
+
+def test_progress_renders_deep_rounds_and_budget_shape():
+    from rich.console import Console
+
+    from orchestrator.progress import render_event
+
+    console = Console(record=True, width=120)
+    render_event(console, {"event": "shape", "width": 1, "depth": 3, "budget_tokens": 900})
+    render_event(console, {"event": "revise", "round": 2, "subquery_id": "q1", "answer": "Paris"})
+    text = console.export_text()
+    assert "budget width 1, depth 3" in text
+    assert "q1 round 2: Paris" in text
