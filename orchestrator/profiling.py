@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.errors import InputError, ProviderError
+from orchestrator.errors import ProviderError
 from orchestrator.metrics import extract_answer, kind_for, score
+from orchestrator.qa_data import QARecord, read_qa
 
 if TYPE_CHECKING:
     from orchestrator.seams import ChatModel, Completion, Message
@@ -28,66 +28,12 @@ _ANSWER_FORMS = {
 }
 
 
-@dataclass(frozen=True)
-class Question:
-    id: str
-    dataset: str
-    question: str
-    answers: list[str]
-    choices: list[str]
-    labels: list[str]
-    context: str = ""
-
-
-def _context(raw: Any) -> str:
-    """Paragraphs as `Title: text` blocks (HotpotQA sentences or MuSiQue text)."""
-    if not isinstance(raw, list):
-        return str(raw or "")
-    blocks = []
-    for para in raw:
-        if isinstance(para, dict):
-            body = para.get("text") or " ".join(para.get("sentences") or [])
-            blocks.append(f"{para.get('title', '')}: {body}".strip(": "))
-    return "\n\n".join(blocks)
-
-
-def _question(row: Any, dataset: str, where: str) -> Question:
-    if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-        raise InputError(f"{where}: each line needs a string 'question'")
-    answers = row.get("answers")
-    if not isinstance(answers, list) or not answers:
-        raise InputError(f"{where}: 'answers' must be a non-empty list")
-    choices = [str(c) for c in row.get("choices") or []]
-    labels = [str(x) for x in row.get("labels") or []] or [chr(65 + i) for i in range(len(choices))]
-    return Question(
-        str(row.get("id", where)),
-        dataset,
-        row["question"],
-        [str(a) for a in answers],
-        choices,
-        labels,
-        _context(row.get("context")),
-    )
-
-
-def read_questions(paths: Sequence[str | Path], limit: int | None = None) -> list[Question]:
+def read_questions(paths: Sequence[str | Path], limit: int | None = None) -> list[QARecord]:
     """Questions from QA files, the first `limit` of each file when given."""
-    out: list[Question] = []
-    for path in map(Path, paths):
-        try:
-            lines = [x for x in path.read_text(encoding="utf-8").split("\n") if x.strip()]
-        except FileNotFoundError:
-            raise InputError(f"data file not found: {path}") from None
-        for number, line in enumerate(lines[:limit] if limit else lines, start=1):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            out.append(_question(row, path.stem, f"{path}:{number}"))
-    return out
+    return [record for path in paths for record in read_qa(path, limit)]
 
 
-def prompt(question: Question) -> list[Message]:
+def prompt(question: QARecord) -> list[Message]:
     """The chat messages for one question (prompts/profile.md)."""
     from orchestrator.prompts import render
 
@@ -95,7 +41,7 @@ def prompt(question: Question) -> list[Message]:
     choices = "".join(
         f"\n{label}. {c}" for label, c in zip(question.labels, question.choices, strict=False)
     )
-    context = f"Context:\n{question.context}\n\nQuestion: " if question.context else ""
+    context = f"Context:\n{question.context()}\n\nQuestion: " if question.paragraphs else ""
     return render(
         "profile",
         answer_form=_ANSWER_FORMS.get(kind, "<short answer>"),
@@ -132,7 +78,7 @@ async def _ask(model: ChatModel, messages: list[Message], max_tokens: int) -> Co
 
 
 def labelled_row(
-    question: Question, models: Sequence[ChatModel], replies: Sequence[Any]
+    question: QARecord, models: Sequence[ChatModel], replies: Sequence[Any]
 ) -> dict[str, Any]:
     """One labelled-query row: score (or null on failure), usage and the extracted answer."""
     records: dict[str, float | None] = {}
@@ -161,7 +107,7 @@ def labelled_row(
 
 async def profile(
     models: Sequence[ChatModel],
-    questions: Sequence[Question],
+    questions: Sequence[QARecord],
     out: Path,
     *,
     max_tokens: int = 384,
@@ -186,7 +132,7 @@ async def profile(
 
 
 async def _answer_all(
-    models: Sequence[ChatModel], question: Question, max_tokens: int
+    models: Sequence[ChatModel], question: QARecord, max_tokens: int
 ) -> dict[str, Any]:
     messages = prompt(question)
     replies = await asyncio.gather(*(_ask(m, messages, max_tokens) for m in models))
