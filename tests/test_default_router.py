@@ -69,3 +69,24 @@ def test_router_for_models_outside_the_pool_fails_at_start(scripted, tmp_path):
     cfg = parse_config(scripted_config(router={"path": str(path)}))
     with pytest.raises(ConfigError, match=r"routes to \['scripted/other'\]"):
         Orchestrator.from_config(cfg)
+
+
+def test_the_embedded_pool_routes_with_the_shipped_router():
+    from orchestrator.api import SHIPPED_ROUTER
+
+    orchestrator = Orchestrator.from_config()
+    assert isinstance(orchestrator.router, ClusterRouter)
+    assert set(orchestrator.router.models) == set(orchestrator.config.model_ids)
+    assert (SHIPPED_ROUTER / "centroids.npy").is_file()
+
+
+@pytest.mark.slow
+def test_shipped_router_sends_task_types_to_their_best_local_model():
+    orchestrator = Orchestrator.from_config()
+    vectors = orchestrator.embedder.embed([
+        "Tom has 3 boxes of 12 eggs and sells 20 eggs. How many eggs are left?",
+        "Which gas do plants absorb from the air? A. oxygen B. carbon dioxide C. helium D. neon",
+    ])  # fmt: skip
+    math, choice = (orchestrator.router.route(v, 1.0) for v in vectors)
+    assert math.model == "local/qwen2.5-coder-0.5b" and math.clusters
+    assert choice.model == "local/qwen2.5-coder-1.5b"
