@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, OrchestratorError
 
 
 class _Strict(BaseModel):
@@ -141,14 +141,18 @@ def load_config(path: str | Path | None = None) -> Config:
     """The config in a TOML file, or the built-in embedded default when path is None."""
     if path is None:
         return parse_config(DEFAULT_CONFIG, "built-in default")
+    return parse_config(read_toml(path, "config file", ConfigError), str(path))
+
+
+def read_toml(path: str | Path, what: str, error: type[OrchestratorError]) -> dict[str, Any]:
+    """A TOML file's content; a missing or malformed file is a one-line `error`."""
     file = Path(path)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        return tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {file}") from None
+        raise error(f"{what} not found: {file}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-    return parse_config(data, str(file))
+        raise error(f"{file}: not valid TOML: {exc}") from None
 
 
 def to_toml(config: Config) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,13 +50,10 @@ def load_prices(path: str | Path) -> Prices:
     """A price table in TOML: `[[models]]` entries with `id`, `input_usd_per_mtok` and
     `output_usd_per_mtok` (the config file's format, so a config file works as one), and an
     optional `[estimate]` table with `chars_per_token` and `completion_tokens`."""
+    from orchestrator.config import read_toml
+
     file = Path(path)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"price file not found: {file}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: not valid TOML: {exc}") from None
+    data = read_toml(file, "price file", InputError)
     per_mtok: dict[str, tuple[float, float]] = {}
     for n, entry in enumerate(data.get("models", [])):
         try:
