@@ -45,6 +45,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--max-subqueries", type=int, default=1, help="plan size cap (1 keeps it cheap)")
     p.add_argument("--sample-max-tokens", type=int, default=192)
     p.add_argument("--out", default="runs/wide_vs_deep")
+    p.add_argument("--report-only", action="store_true", help="summarize the rows already in OUT")
     return p.parse_args()
 
 
@@ -123,7 +124,8 @@ def main() -> None:
             flush=True,
         )
 
-    written = asyncio.run(harness.run(questions, _configurations(args), log, on_row))
+    confs = [] if args.report_only else _configurations(args)
+    written = asyncio.run(harness.run(questions, confs, log, on_row))
     summary = write_summary(out, log.rows())
     write_plots(out, summary)
     print(f"\n{written} new rows in {time.perf_counter() - started:.0f}s; results in {out}\n")
