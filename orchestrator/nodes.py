@@ -137,7 +137,8 @@ async def sample(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str, An
     context = f"Context:\n{task['context']}\n\n" if task["context"] else ""
     messages = render("sample", question=sq["question"], facts=task["facts"], context=context)
     record = await _sample_once(ctx, task, ranked[0], messages)
-    if record["status"] == "error" and len(ranked) > 1 and _fallback_worthy(record["error"]):
+    failed = record["status"] in ("error", "timeout")
+    if failed and len(ranked) > 1 and _fallback_worthy(record["error"]):
         record = {**await _sample_once(ctx, task, ranked[1], messages), "fallback_from": ranked[0]}
     runtime.stream_writer({"event": "sample", **record})
     return {"samples": [record]}
@@ -163,7 +164,11 @@ async def _sample_once(
             task, call_record("sample", model, None, str(exc), "budget_exhausted")
         )
     except Exception as exc:  # a branch never takes the others down
-        return _sample_record(task, call_record("sample", model, None, str(exc) or repr(exc)))
+        timeout = isinstance(exc, ProviderError) and exc.kind == "timeout"
+        record = call_record(
+            "sample", model, None, str(exc) or repr(exc), "timeout" if timeout else None
+        )
+        return _sample_record(task, record)
     status = "length" if completion.finish_reason == "length" else "ok"
     answer = extract_answer(completion.text) if status == "ok" else ""
     call = call_record("sample", model, completion, status=status)
