@@ -129,7 +129,8 @@ def register_engine(provider: str, engine: Engine) -> None:
 def _ensure_provider(model_id: str) -> None:
     provider = model_id.split("/", 1)[0]
     if provider == "local" and provider not in _engines:
-        from orchestrator.local_models import LocalEngine, check_installed
+        from orchestrator.local_engine import LocalEngine
+        from orchestrator.local_models import check_installed
 
         check_installed(model_id.split("/", 1)[1])
         register_engine("local", LocalEngine())

@@ -14,6 +14,7 @@ from orchestrator.context import RunContext, call_record
 from orchestrator.errors import BudgetExhausted, PlanningError, ProviderError
 from orchestrator.planning import SubQuery, parse_plan
 from orchestrator.prompts import render
+from orchestrator.seams import Message
 from orchestrator.state import (
     CallRecord,
     GraphState,
@@ -230,34 +231,22 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
     if not any(s["status"] != "error" for s in steps.values()):
         status = "budget_exhausted" if _status(state) == "budget_exhausted" else "error"
         return {"status": status, "answer": "", "error": "every sub-query failed"}
-    fence = "DATA-" + secrets.token_hex(8)
-    lines = [
-        f"{sq['id']}. {sq['question']} -> {steps[sq['id']]['answer'] or 'unknown'}"
-        for sq in state["plan"]
-    ]
-    messages = render(
-        "synthesize",
-        question=state["question"],
-        fence=fence,
-        subanswers=fence_text("\n".join(lines)),
-    )
+    # Without a synthesis (it failed, or forgot its `Answer:` line, as small models do) the
+    # answer is the last sub-query's, which the plan makes the one that answers the question.
+    last = steps[state["plan"][-1]["id"]]["answer"]
     model = ctx.config.synthesizer_model
     try:
-        completion = await ctx.call(model, messages, max_tokens=ctx.config.graph.synth_max_tokens)
+        completion = await ctx.call(
+            model, _synthesis_prompt(state), max_tokens=ctx.config.graph.synth_max_tokens
+        )
     except (ProviderError, BudgetExhausted) as exc:
-        fallback = steps[state["plan"][-1]["id"]]["answer"]
-        status = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "partial"
         kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
-        record = call_record("synthesize", model, None, str(exc), kind)
         return {
-            "calls": [record],
-            "answer": fallback,
-            "status": status,
+            "calls": [call_record("synthesize", model, None, str(exc), kind)],
+            "answer": last,
             "error": f"synthesis failed: {exc}",
+            "status": "partial" if kind == "error" else kind,
         }
-    # A synthesis without an `Answer:` line (small models forget it) falls back to the answer
-    # of the last sub-query, which the plan makes the one that answers the question.
-    last = steps[state["plan"][-1]["id"]]["answer"]
     answer = extract_answer(completion.text) if has_answer_line(completion.text) else last
     runtime.stream_writer({"event": "answer", "answer": answer})
     return {
@@ -266,6 +255,17 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
         "status": _status(state),
         "synthesis": completion.text,
     }
+
+
+def _synthesis_prompt(state: GraphState) -> list[Message]:
+    steps = state.get("steps", {})
+    lines = [
+        f"{sq['id']}. {sq['question']} -> {steps[sq['id']]['answer'] or 'unknown'}"
+        for sq in state["plan"]
+    ]
+    fence = "DATA-" + secrets.token_hex(8)
+    subanswers = fence_text("\n".join(lines))
+    return render("synthesize", question=state["question"], fence=fence, subanswers=subanswers)
 
 
 def _status(state: GraphState) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import ConfigError, ModelPackageError, ProviderError
+from orchestrator.local_engine import LocalEngine
 from orchestrator.local_models import (
     DEFAULT_SEED,
     LOCAL_MODELS,
-    LocalEngine,
     LocalModelSpec,
     check_installed,
     local_price,

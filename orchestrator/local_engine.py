@@ -1,0 +1,130 @@
+"""The `local/` provider's engine: the embedded GGUF chat models run in-process by
+llama-cpp-python, one lazily loaded model per name, safe under parallel branches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import ProviderError
+from orchestrator.local_models import (
+    DEFAULT_SEED,
+    LOCAL_MODELS,
+    MAX_CONTEXT,
+    SEED_MODULUS,
+    LocalModelSpec,
+    get_spec,
+    model_path,
+)
+from orchestrator.seams import EngineReply, Message
+
+_load_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_cpu_buffers() -> Iterator[None]:
+    """Load weights into plain CPU buffers, not llama.cpp's "extra" AMX/repack buffers:
+    its AMX matmul segfaults on some hosts (ggml-org/llama.cpp#20824), and llama-cpp-python
+    has no parameter for `use_extra_bufts`, so its default-params factory is wrapped here."""
+    import llama_cpp.llama_cpp as capi
+
+    with _load_lock:
+        original = capi.llama_model_default_params
+
+        def plain() -> Any:
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        capi.llama_model_default_params = plain
+        try:
+            yield
+        finally:
+            capi.llama_model_default_params = original
+
+
+class LocalEngine:
+    """The `local/` provider: one lazily loaded `llama_cpp.Llama` per model.
+
+    Calls run in worker threads; a per-model lock serialises loading and generation on a
+    model (a llama.cpp context is not thread-safe), while different models run concurrently.
+    Every call evaluates its prompt from scratch, so a seed gives the same text whatever ran
+    before (reusing the KV-cache prefix changes the numerics and hence the samples).
+    """
+
+    def __init__(
+        self,
+        *,
+        specs: Mapping[str, LocalModelSpec] | None = None,
+        n_threads: int = 2,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self._specs = dict(specs or LOCAL_MODELS)
+        self._n_threads = n_threads
+        self._cache_dir = cache_dir
+        self._models: dict[str, Any] = {}  # name -> llama_cpp.Llama
+        self._locks = {name: threading.Lock() for name in self._specs}
+
+    def _load(self, spec: LocalModelSpec) -> Any:
+        """The model's Llama, loaded on first use. Call with the model's lock held."""
+        if spec.name not in self._models:
+            from llama_cpp import Llama
+
+            path = model_path(spec, cache_dir=self._cache_dir)
+            with _plain_cpu_buffers():
+                llm = Llama(
+                    model_path=str(path),
+                    n_ctx=min(spec.context_window, MAX_CONTEXT),
+                    n_threads=self._n_threads,
+                    n_threads_batch=self._n_threads,
+                    verbose=False,
+                )
+            logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
+            self._models[spec.name] = llm
+        return self._models[spec.name]
+
+    def _generate_sync(
+        self, spec: LocalModelSpec, messages: list[Message], options: dict[str, Any]
+    ) -> EngineReply:
+        with self._locks[spec.name]:
+            llm = self._load(spec)
+            llm.reset()
+            try:
+                response: Any = llm.create_chat_completion(messages=messages, **options)
+            except ValueError as exc:
+                if "context window" not in str(exc):
+                    raise
+                raise ProviderError(spec.model_id, "context_window", str(exc)) from None
+        choice = response["choices"][0]
+        usage = response["usage"]
+        return EngineReply(
+            text=choice["message"].get("content") or "",
+            prompt_tokens=int(usage["prompt_tokens"]),
+            completion_tokens=int(usage["completion_tokens"]),
+            finish_reason=str(choice.get("finish_reason") or "stop"),
+        )
+
+    async def generate(
+        self,
+        name: str,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_mode: bool,
+    ) -> EngineReply:
+        """One chat completion, formatted with the model's own GGUF chat template."""
+        spec = get_spec(name, self._specs)
+        options: dict[str, Any] = {
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "seed": (DEFAULT_SEED if seed is None else seed) % SEED_MODULUS,
+            "response_format": {"type": "json_object"} if json_mode else None,
+        }
+        return await asyncio.to_thread(self._generate_sync, spec, messages, options)
