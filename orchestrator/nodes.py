@@ -29,8 +29,14 @@ FALLBACK_KINDS = {"server", "rate_limit", "timeout", "connection", "malformed", 
 
 
 async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Decompose the question; one re-ask on an unusable reply, then a planning error."""
+    """Decompose the question; one re-ask on an unusable reply, then a planning error.
+    With `max_subqueries = 1` there is nothing to decompose: the question is the sub-query
+    (clipping a longer plan to its first step would answer the wrong question)."""
     ctx = runtime.context
+    if ctx.config.graph.max_subqueries == 1:
+        whole: list[SubQuery] = [{"id": "q1", "question": state["question"], "depends_on": []}]
+        runtime.stream_writer({"event": "plan", "plan": whole, "attempt": 0})
+        return {"plan": whole}
     model = ctx.config.planner_model
     messages = render(
         "plan", question=state["question"], max_subqueries=ctx.config.graph.max_subqueries

@@ -200,3 +200,11 @@ def test_ask_json_schema(scripted, capsys, tmp_path):
     )
     assert set(out["usage"]) == {"prompt_tokens", "completion_tokens", "cost_usd", "llm_calls"}
     assert out["status"] == "ok" and out["answer"] == "University of Cambridge"
+
+
+async def test_one_subquery_budget_asks_the_question_itself_without_a_planner_call(scripted):
+    engine = scripted()
+    answer = await make(scripted_config(graph={"width": 2, "max_subqueries": 1})).aask("Why?")
+    assert [p.question for p in answer.plan] == ["Why?"]
+    assert [kind_of(c) for c in engine.calls] == ["sample", "sample", "synthesize"]
+    assert all(c.prompt.endswith("Why?") for c in engine.calls[:2])
