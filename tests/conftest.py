@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.embedding import HashingEmbedder
 from orchestrator.scripted import ScriptedCall, ScriptedEngine
 
 PLAN_3 = {
@@ -70,3 +71,15 @@ def scripted_config(**sections: Any) -> dict[str, Any]:
     for key, value in sections.items():
         base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
     return base
+
+
+class CountingEmbedder(HashingEmbedder):
+    """A 16-dimensional hashing embedder that records every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(16)
+        self.seen: list[str] = []
+
+    def embed(self, texts: list[str]) -> Any:
+        self.seen += texts
+        return super().embed(texts)

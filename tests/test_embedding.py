@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import CountingEmbedder
 
 from orchestrator.embedding import CachedEmbedder, HashingEmbedder, make_embedder
 from orchestrator.errors import ConfigError
@@ -16,16 +17,7 @@ def test_hashing_embedder_is_deterministic_and_normalised():
 
 
 def test_cache_embeds_each_text_once():
-    class Counting(HashingEmbedder):
-        def __init__(self) -> None:
-            super().__init__(16)
-            self.seen: list[str] = []
-
-        def embed(self, texts):
-            self.seen += texts
-            return super().embed(texts)
-
-    inner = Counting()
+    inner = CountingEmbedder()
     cached = CachedEmbedder(inner)
     first = cached.embed(["a", "b", "a"])
     second = cached.embed(["b", "c"])

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CountingEmbedder
 
 from orchestrator.embedding import HashingEmbedder
 from orchestrator.embedding_store import DiskCachedEmbedder
@@ -154,23 +155,14 @@ def test_labelled_reader_errors_name_the_line(tmp_path, line, message):
 
 
 def test_disk_cache_embeds_each_text_once_across_instances(tmp_path):
-    class Counting(HashingEmbedder):
-        def __init__(self) -> None:
-            super().__init__(16)
-            self.seen: list[str] = []
-
-        def embed(self, texts):
-            self.seen += texts
-            return super().embed(texts)
-
-    first_inner = Counting()
+    first_inner = CountingEmbedder()
     first = DiskCachedEmbedder(first_inner, tmp_path, batch_size=2).embed(["a", "b", "c", "a"])
     assert first_inner.seen == ["a", "b", "c"]
     assert len(list((tmp_path / "hashing-16").glob("*.keys"))) == 2  # batches of 2
-    second_inner = Counting()
+    second_inner = CountingEmbedder()
     again = DiskCachedEmbedder(second_inner, tmp_path).embed(["c", "a", "d"])
     assert second_inner.seen == ["d"]
     assert np.array_equal(again[0], first[2]) and np.array_equal(again[1], first[0])
     # a half-written shard (no .keys) is ignored, never trusted
     (tmp_path / "hashing-16" / "torn.npy").write_bytes(b"\x93NUMPY")
-    assert DiskCachedEmbedder(Counting(), tmp_path).embed(["a"]).shape == (1, 16)
+    assert DiskCachedEmbedder(CountingEmbedder(), tmp_path).embed(["a"]).shape == (1, 16)
