@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 from orchestrator.budget import Budget
 from orchestrator.config import Config
@@ -26,7 +25,6 @@ class RunContext:
     temperature: float
     alpha: float = 1.0
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
     depth: int = 0
     budget_tokens: int | None = None
     side_calls: list[CallRecord] = field(default_factory=list)

@@ -8,11 +8,12 @@ import secrets
 from typing import Any
 
 from langgraph.runtime import Runtime
+from langgraph.types import Send
 
 from orchestrator.aggregation import extract_answer, has_answer_line
 from orchestrator.context import RunContext, call_record
 from orchestrator.errors import BudgetExhausted, PlanningError, ProviderError
-from orchestrator.planning import SubQuery, parse_plan
+from orchestrator.planning import SubQuery, parse_plan, ready_subqueries
 from orchestrator.prompts import render
 from orchestrator.seams import Message
 from orchestrator.state import (
@@ -109,10 +110,6 @@ def sample_seed(base: int, subquery_index: int, sample_idx: int) -> int:
 
 def schedule(state: GraphState, runtime: Runtime[RunContext]) -> Any:
     """Fan out the sub-queries whose dependencies are answered, width samples each."""
-    from langgraph.types import Send
-
-    from orchestrator.planning import ready_subqueries
-
     ctx = runtime.context
     plan_, steps = state["plan"], state.get("steps", {})
     ready = ready_subqueries(plan_, set(steps))
