@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -29,7 +30,7 @@ from tenacity import (
 from orchestrator.config import ModelConfig
 from orchestrator.errors import ConfigError, ProviderError
 from orchestrator.scripted import ScriptedFailure
-from orchestrator.seams import Completion, Engine, Message, Usage
+from orchestrator.seams import Completion, Engine, EngineReply, Message, TextSink, Usage
 from orchestrator.secrets import RedactingFilter, api_key, redact
 
 litellm.suppress_debug_info = True
@@ -85,21 +86,27 @@ class _EngineHandler(CustomLLM):  # type: ignore[misc]
         super().__init__()
         self.provider = provider
 
-    async def acompletion(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
+    async def _generate(
+        self, model: str, messages: list[Any], kw: dict[str, Any], on_text: TextSink | None
+    ) -> EngineReply:
         params = kw.get("optional_params") or {}
-        response = kw["model_response"]
         try:
-            reply = await _engines[self.provider].generate(
+            return await _engines[self.provider].generate(
                 model,
                 [{"role": m["role"], "content": str(m["content"])} for m in messages],
                 temperature=float(params.get("temperature", 0.0)),
                 max_tokens=int(params.get("max_tokens", 256)),
                 seed=params.get("seed"),
                 json_mode=bool(params.get("response_format")),
+                on_text=on_text,
             )
         except ScriptedFailure as exc:
             cls = _SCRIPTED_EXCEPTIONS[exc.kind]
             raise cls(message=str(exc), model=model, llm_provider=self.provider) from None
+
+    async def acompletion(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
+        reply = await self._generate(model, messages, kw, None)
+        response = kw["model_response"]
         response.choices[0].message.content = reply.text
         response.choices[0].finish_reason = reply.finish_reason
         response.model = model
@@ -113,6 +120,32 @@ class _EngineHandler(CustomLLM):  # type: ignore[misc]
             cost = spec.cost(reply.prompt_tokens, reply.completion_tokens)
             response._hidden_params["response_cost"] = cost
         return response
+
+    async def astreaming(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
+        """The engine's text as litellm stream chunks, as it is generated, then usage."""
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def pass_on(text: str) -> None:  # engines may call it from a worker thread
+            loop.call_soon_threadsafe(pieces.put_nowait, text)
+
+        task = asyncio.ensure_future(self._generate(model, messages, kw, pass_on))
+        task.add_done_callback(lambda _: loop.call_soon_threadsafe(pieces.put_nowait, None))
+        try:
+            while (piece := await pieces.get()) is not None:
+                yield _chunk(piece)
+            reply = await task
+        finally:
+            task.cancel()
+        usage = {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+                 "total_tokens": reply.prompt_tokens + reply.completion_tokens}  # fmt: skip
+        yield _chunk("", reply.finish_reason, usage)
+
+
+def _chunk(text: str, finish: str = "", usage: dict[str, int] | None = None) -> dict[str, Any]:
+    """One litellm GenericStreamingChunk."""
+    return {"text": text, "is_finished": bool(finish), "finish_reason": finish,
+            "usage": usage, "index": 0, "tool_use": None}  # fmt: skip
 
 
 def register_engine(provider: str, engine: Engine) -> None:
@@ -206,20 +239,23 @@ class LiteLLMChatModel:
         max_tokens: int,
         seed: int | None = None,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
+        """One call, retried on transient errors; streamed into `on_text` when given, and
+        then retried only while no text has been passed on."""
         kwargs = self._request(messages, temperature, max_tokens, seed, json_mode)
+        stream = _Stream(on_text) if on_text is not None else None
         started = time.perf_counter()
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.spec.max_retries + 1),
                 wait=_wait,
-                retry=retry_if_exception(_transient),
+                retry=retry_if_exception(lambda e: _transient(e) and not (stream and stream.sent)),
                 reraise=True,
             ):
                 with attempt:
-                    response = await asyncio.wait_for(
-                        litellm.acompletion(**kwargs), self.spec.timeout_s
-                    )
+                    call = litellm.acompletion(**kwargs) if stream is None else stream.run(kwargs)
+                    response = await asyncio.wait_for(call, self.spec.timeout_s)
         except Exception as exc:
             raise self._error(exc) from None
         return self._completion(response, time.perf_counter() - started)
@@ -272,6 +308,25 @@ class LiteLLMChatModel:
             latency_s=latency_s,
             finish_reason=str(choices[0].finish_reason or "stop"),
         )
+
+
+@dataclass
+class _Stream:
+    """One streamed call: passes text on as it arrives, and rebuilds the whole response."""
+
+    on_text: TextSink
+    sent: bool = False
+
+    async def run(self, kwargs: dict[str, Any]) -> Any:
+        chunks = []
+        request = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+        async for chunk in await litellm.acompletion(**request):
+            chunks.append(chunk)
+            text = chunk.choices[0].delta.content if chunk.choices else None
+            if text:
+                self.sent = True
+                self.on_text(text)
+        return litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
 
 
 def make_chat_model(spec: ModelConfig) -> LiteLLMChatModel:

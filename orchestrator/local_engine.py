@@ -21,7 +21,7 @@ from orchestrator.local_models import (
     get_spec,
     model_path,
 )
-from orchestrator.seams import EngineReply, Message
+from orchestrator.seams import EngineReply, Message, TextSink
 
 _load_lock = threading.Lock()
 
@@ -89,25 +89,21 @@ class LocalEngine:
         return self._models[spec.name]
 
     def _generate_sync(
-        self, spec: LocalModelSpec, messages: list[Message], options: dict[str, Any]
-    ) -> EngineReply:
+        self, spec: LocalModelSpec, messages: list[Message], options: dict[str, Any],
+        on_text: TextSink | None,
+    ) -> EngineReply:  # fmt: skip
         with self._locks[spec.name]:
             llm = self._load(spec)
             llm.reset()
             try:
-                response: Any = llm.create_chat_completion(messages=messages, **options)
+                if on_text is None:
+                    return _reply(llm.create_chat_completion(messages=messages, **options))
+                chunks = llm.create_chat_completion(messages=messages, stream=True, **options)
+                return _streamed(llm, chunks, on_text)
             except ValueError as exc:
                 if "context window" not in str(exc):
                     raise
                 raise ProviderError(spec.model_id, "context_window", str(exc)) from None
-        choice = response["choices"][0]
-        usage = response["usage"]
-        return EngineReply(
-            text=choice["message"].get("content") or "",
-            prompt_tokens=int(usage["prompt_tokens"]),
-            completion_tokens=int(usage["completion_tokens"]),
-            finish_reason=str(choice.get("finish_reason") or "stop"),
-        )
 
     async def generate(
         self,
@@ -118,8 +114,10 @@ class LocalEngine:
         max_tokens: int,
         seed: int | None,
         json_mode: bool,
+        on_text: TextSink | None = None,
     ) -> EngineReply:
-        """One chat completion, formatted with the model's own GGUF chat template."""
+        """One chat completion, formatted with the model's own GGUF chat template; with
+        `on_text`, each piece of text is passed to it (from a worker thread) as it is made."""
         spec = get_spec(name, self._specs)
         options: dict[str, Any] = {
             "temperature": temperature,
@@ -127,4 +125,33 @@ class LocalEngine:
             "seed": (DEFAULT_SEED if seed is None else seed) % SEED_MODULUS,
             "response_format": {"type": "json_object"} if json_mode else None,
         }
-        return await asyncio.to_thread(self._generate_sync, spec, messages, options)
+        return await asyncio.to_thread(self._generate_sync, spec, messages, options, on_text)
+
+
+def _reply(response: Any) -> EngineReply:
+    choice = response["choices"][0]
+    usage = response["usage"]
+    return EngineReply(
+        text=choice["message"].get("content") or "",
+        prompt_tokens=int(usage["prompt_tokens"]),
+        completion_tokens=int(usage["completion_tokens"]),
+        finish_reason=str(choice.get("finish_reason") or "stop"),
+    )
+
+
+def _streamed(llm: Any, chunks: Iterator[Any], on_text: TextSink) -> EngineReply:
+    """Drain a llama.cpp chat stream into `on_text`. Its chunks carry no usage, so the
+    counts come from the context: the prompt is evaluated before the first chunk, and a
+    reply cut at max_tokens leaves its last token unevaluated."""
+    parts: list[str] = []
+    prompt_tokens, finish = 0, "stop"
+    for n, chunk in enumerate(chunks):
+        if n == 0:
+            prompt_tokens = llm.n_tokens
+        choice = chunk["choices"][0]
+        if text := choice["delta"].get("content"):
+            parts.append(text)
+            on_text(text)
+        finish = choice.get("finish_reason") or finish
+    completion_tokens = llm.n_tokens - prompt_tokens + (finish == "length")
+    return EngineReply("".join(parts), prompt_tokens, completion_tokens, str(finish))

@@ -7,10 +7,11 @@ tests exercise the same LLM boundary as production. It records every call it rec
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from orchestrator.seams import EngineReply, Message
+from orchestrator.seams import EngineReply, Message, TextSink
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class ScriptedFailure(Exception):
 Responder = Callable[[ScriptedCall], "str | EngineReply"]
 
 
+def word_pieces(text: str) -> list[str]:
+    """The text cut before each word; the pieces concatenate back to it exactly."""
+    return [p for p in re.split(r"(?<=\s)(?=\S)", text) if p]
+
+
 def count_tokens(text: str) -> int:
     """The scripted engine's tokenizer: whitespace-separated words."""
     return len(text.split())
@@ -67,19 +73,29 @@ class ScriptedEngine:
         max_tokens: int,
         seed: int | None,
         json_mode: bool,
+        on_text: TextSink | None = None,
     ) -> EngineReply:
+        """The responder's reply; streamed word by word to `on_text` when given."""
         call = ScriptedCall(name, messages, temperature, max_tokens, seed, json_mode)
         self.calls.append(call)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        reply = self._reply(call)
+        if on_text is not None:
+            for piece in word_pieces(reply.text):
+                on_text(piece)
+                await asyncio.sleep(0)  # a real stream's pieces arrive in separate steps
+        return reply
+
+    def _reply(self, call: ScriptedCall) -> EngineReply:
         reply = self.responder(call)
         if isinstance(reply, EngineReply):
             return reply
-        prompt_tokens = sum(count_tokens(m["content"]) for m in messages)
+        prompt_tokens = sum(count_tokens(m["content"]) for m in call.messages)
         words = reply.split(" ")
-        finish = "length" if count_tokens(reply) > max_tokens else "stop"
-        text = " ".join(words[:max_tokens]) if finish == "length" else reply
-        return EngineReply(text, prompt_tokens, min(count_tokens(reply), max_tokens), finish)
+        finish = "length" if count_tokens(reply) > call.max_tokens else "stop"
+        text = " ".join(words[: call.max_tokens]) if finish == "length" else reply
+        return EngineReply(text, prompt_tokens, min(count_tokens(reply), call.max_tokens), finish)
 
     def calls_to(self, model: str) -> list[ScriptedCall]:
         return [c for c in self.calls if c.model == model]

@@ -5,6 +5,7 @@ Nothing past the LLM boundary sees a provider response object; it sees a `Comple
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -13,6 +14,8 @@ import numpy.typing as npt
 
 Message = dict[str, str]
 Vector = npt.NDArray[np.float32]
+TextSink = Callable[[str], None]
+"""Receives a reply's text as it is generated, piece by piece (the pieces concatenate to it)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class EngineReply:
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """An async chat model behind the LLM boundary."""
+    """An async chat model behind the LLM boundary. With `on_text` the reply is streamed:
+    its text goes to `on_text` as it is generated, and the Completion is the whole of it."""
 
     id: str
 
@@ -57,11 +61,13 @@ class ChatModel(Protocol):
         max_tokens: int,
         seed: int | None = None,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion: ...
 
 
 class Engine(Protocol):
-    """An in-process chat engine served to litellm as a custom provider (`<provider>/<name>`)."""
+    """An in-process chat engine served to litellm as a custom provider (`<provider>/<name>`).
+    With `on_text` it streams (`on_text` may be called from a worker thread)."""
 
     async def generate(
         self,
@@ -72,6 +78,7 @@ class Engine(Protocol):
         max_tokens: int,
         seed: int | None,
         json_mode: bool,
+        on_text: TextSink | None = None,
     ) -> EngineReply: ...
 
 

@@ -217,3 +217,41 @@ async def test_a_hanging_call_times_out_at_its_timeout(server):
     assert info.value.kind == "timeout"
     assert 0.5 <= time.monotonic() - started < 1.5
     assert len(server.chat_requests) == 1
+
+
+# --- streamed calls ----------------------------------------------------------------------
+
+
+async def test_a_streamed_call_passes_text_on_as_it_arrives_and_returns_the_whole(server):
+    server.script(Reply.ok("Paris is the capital", prompt_tokens=7, completion_tokens=4))
+    pieces: list[str] = []
+    completion = await model(server).complete(MESSAGES, temperature=0, max_tokens=9,
+                                              on_text=pieces.append)  # fmt: skip
+    assert pieces == ["Paris", " is", " the", " capital"]  # the fake's chunks, one per word
+    assert completion.text == "Paris is the capital" and completion.finish_reason == "stop"
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (7, 4)
+    assert completion.cost_usd == pytest.approx((7 * 1.0 + 4 * 2.0) / 1e6)
+    [request] = server.chat_requests
+    assert request.get("stream") is True and request.get("stream_options") == {
+        "include_usage": True}  # fmt: skip
+
+
+async def test_a_stream_that_fails_before_any_text_is_retried(server):
+    server.script(Reply.error(503, "warming up"), Reply.ok("Answer: 4"))
+    pieces: list[str] = []
+    completion = await model(server).complete(MESSAGES, temperature=0, max_tokens=5,
+                                              on_text=pieces.append)  # fmt: skip
+    assert completion.text == "Answer: 4" and "".join(pieces) == "Answer: 4"
+    assert len(server.chat_requests) == 2
+
+
+async def test_a_stream_cut_after_text_was_passed_on_fails_without_a_retry(server):
+    """A retry would send the text again from its start; the caller gets an error instead."""
+    server.default = Reply.truncated_stream("one two three four", after=3)
+    pieces: list[str] = []
+    with pytest.raises(ProviderError) as info:
+        await model(server, max_retries=3).complete(MESSAGES, temperature=0, max_tokens=5,
+                                                    on_text=pieces.append)  # fmt: skip
+    assert pieces == ["one", " two"]  # the role chunk, then two words, then the cut
+    assert len(server.chat_requests) == 1
+    assert info.value.model == "openai/fake"

@@ -79,3 +79,32 @@ def test_config_models_build(scripted):
     scripted()
     config = parse_config(scripted_config())
     assert [make_chat_model(m).id for m in config.models] == ["scripted/big", "scripted/small"]
+
+
+async def test_a_streamed_call_passes_each_piece_on_and_returns_the_whole(scripted):
+    engine = scripted(lambda call: "Two steps.\nAnswer: Paris")
+    pieces: list[str] = []
+    completion = await model().complete(MESSAGES, temperature=0.3, max_tokens=9, seed=11,
+                                        on_text=pieces.append)  # fmt: skip
+    assert pieces == ["Two ", "steps.\n", "Answer: ", "Paris"]
+    assert completion.text == "Two steps.\nAnswer: Paris"
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (2, 4)
+    assert completion.cost_usd == pytest.approx((2 * 2.0 + 4 * 8.0) / 1e6)
+    call = engine.calls[0]
+    assert (call.temperature, call.max_tokens, call.seed) == (0.3, 9, 11)
+
+
+async def test_a_streamed_call_is_retried_while_nothing_was_passed_on(scripted):
+    failures = ["rate_limit"]
+
+    def respond(call: ScriptedCall) -> str:
+        if failures:
+            raise ScriptedFailure(failures.pop(0))
+        return "fine now"
+
+    engine = scripted(respond)
+    pieces: list[str] = []
+    completion = await model(max_retries=1).complete(MESSAGES, temperature=0, max_tokens=5,
+                                                     on_text=pieces.append)  # fmt: skip
+    assert completion.text == "fine now" and pieces == ["fine ", "now"]
+    assert len(engine.calls) == 2

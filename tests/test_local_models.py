@@ -223,6 +223,21 @@ async def test_seed_makes_sampling_reproducible(engine: LocalEngine) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("max_tokens", [40, 6])
+async def test_a_streamed_reply_is_the_same_reply_with_the_same_usage(
+    engine: LocalEngine, max_tokens: int
+) -> None:
+    """Streaming changes how the text arrives, not the text, its usage or finish reason."""
+    messages = [{"role": "user", "content": "Name three colours and why you like them."}]
+    args = {"temperature": 0.7, "max_tokens": max_tokens, "seed": 5, "json_mode": False}
+    whole = await engine.generate(SMALL, messages, **args)
+    pieces: list[str] = []
+    streamed = await engine.generate(SMALL, messages, **args, on_text=pieces.append)
+    assert streamed == whole
+    assert len(pieces) > 1 and "".join(pieces) == whole.text
+
+
+@pytest.mark.slow
 async def test_max_tokens_caps_the_reply(engine: LocalEngine) -> None:
     messages = [{"role": "user", "content": "Write a long story about a dragon."}]
     reply = await engine.generate(
