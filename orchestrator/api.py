@@ -63,7 +63,8 @@ class Orchestrator:
 
     def _context(
         self, width: int | None, spent: list[dict[str, Any]] | None = None,
-        depth: int | None = None, budget_tokens: int | None = None,
+        depth: int | None = None, budget_tokens: int | None = None, seed: int = 0,
+        stream_tokens: bool = False,
     ) -> RunContext:  # fmt: skip
         cfg = self.config
         budget = Budget(run_limits(cfg.budget, cfg.graph, budget_tokens))
@@ -80,6 +81,8 @@ class Orchestrator:
             alpha=cfg.router.alpha,
             depth=cfg.graph.depth if depth is None else depth,
             budget_tokens=budget_tokens,
+            seed=seed,
+            stream_tokens=stream_tokens,
         )
         ctx.aggregator = make_aggregator(cfg.graph.aggregator, judge=ctx.judge)
         return ctx
@@ -95,23 +98,27 @@ class Orchestrator:
         on_event: EventHandler | None = None,
         run_id: str | None = None,
         store: str | Path | None = None,
+        seed: int | None = None,
     ) -> Answer:
-        """Answer one question; progress events go to `on_event` as they happen.
+        """Answer one question; progress events go to `on_event` as they happen, the
+        synthesis text among them (`{"event": "token", "text": ...}`) as it is generated.
 
         With `store` (a SQLite file) every step is checkpointed as it completes, so an
         interrupted run can be finished with `aresume(run_id, store=...)`. `depth` (deep
         graphs) and `budget_tokens` (completion tokens the graph divides between width and
-        depth) default to the config's."""
+        depth) default to the config's. `seed` is the base every sample's seed derives from."""
         text = check_question(question, self.config, width)
         check_shape(depth, budget_tokens)
         inputs: dict[str, Any] = {"question": text, "samples": [], "steps": {}, "calls": [],
                                   "width": width or self.config.graph.width}  # fmt: skip
         inputs["depth"] = self.config.graph.depth if depth is None else depth
         inputs["budget_tokens"] = budget_tokens or self.config.graph.budget_tokens
+        inputs["seed"] = seed or 0
         if context:
             inputs["context"] = context
         run = _Run(run_id or new_run_id(), on_event, store)
-        ctx = self._context(inputs["width"], None, inputs["depth"], inputs["budget_tokens"])
+        ctx = self._context(inputs["width"], None, inputs["depth"], inputs["budget_tokens"],
+                            inputs["seed"], on_event is not None)  # fmt: skip
         return await self._execute(run, inputs, ctx)
 
     async def aresume(
@@ -125,9 +132,9 @@ class Orchestrator:
         if not values:
             raise InputError(f"no run {run_id!r} in {store}")
         spent = [*values.get("calls", []), *values.get("samples", [])]
-        ctx = self._context(
-            values.get("width"), spent, values.get("depth"), values.get("budget_tokens")
-        )
+        ctx = self._context(values.get("width"), spent, values.get("depth"),
+                            values.get("budget_tokens"), values.get("seed", 0),
+                            on_event is not None)  # fmt: skip
         return await self._execute(_Run(run_id, on_event, store), None, ctx)
 
     async def _execute(self, run: _Run, inputs: dict[str, Any] | None, ctx: RunContext) -> Answer:

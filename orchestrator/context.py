@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from orchestrator.budget import Budget
 from orchestrator.config import Config
 from orchestrator.errors import BudgetExhausted
-from orchestrator.seams import Aggregator, ChatModel, Completion, Embedder, Message, Router
+from orchestrator.seams import (
+    Aggregator,
+    ChatModel,
+    Completion,
+    Embedder,
+    Message,
+    Router,
+    TextSink,
+)
 from orchestrator.state import CallRecord
 
 
@@ -27,6 +35,7 @@ class RunContext:
     seed: int = 0
     depth: int = 0
     budget_tokens: int | None = None
+    stream_tokens: bool = False  # stream the synthesis text as `token` events
     side_calls: list[CallRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -43,6 +52,7 @@ class RunContext:
         temperature: float = 0.0,
         seed: int | None = None,
         json_mode: bool = False,
+        on_text: TextSink | None = None,
     ) -> Completion:
         """One metered model call: reserve the worst case, call, settle the actual cost."""
         async with self.slots:
@@ -51,7 +61,7 @@ class RunContext:
             try:
                 completion = await self.models[model_id].complete(
                     messages, temperature=temperature, max_tokens=max_tokens, seed=seed,
-                    json_mode=json_mode,
+                    json_mode=json_mode, on_text=on_text,
                 )  # fmt: skip
             finally:
                 self.budget.settle(reservation, completion)

@@ -238,10 +238,13 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
     # answer is the last sub-query's, which the plan makes the one that answers the question.
     last = steps[state["plan"][-1]["id"]]["answer"]
     model = ctx.config.synthesizer_model
+    writer = runtime.stream_writer
     try:
         completion = await ctx.call(
-            model, _synthesis_prompt(state), max_tokens=ctx.config.graph.synth_max_tokens
-        )
+            model, _synthesis_prompt(state), max_tokens=ctx.config.graph.synth_max_tokens,
+            on_text=(lambda text: writer({"event": "token", "stage": "synthesize", "text": text}))
+            if ctx.stream_tokens else None,
+        )  # fmt: skip
     except (ProviderError, BudgetExhausted) as exc:
         kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
         return {

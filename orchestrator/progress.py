@@ -44,6 +44,8 @@ def render_event(console: Console, event: dict[str, Any]) -> None:
         console.print(f"  [yellow]↻[/] {event['subquery_id']} round {event['round']}: {answer}")
     elif kind == "shape":
         console.print(f"[cyan]budget[/] width {event.get('width')}, depth {event.get('depth')}")
+    elif kind == "token":  # the synthesis, as it is written
+        console.print(event["text"], end="", style="dim", markup=False, highlight=False)
     elif kind == "vote":
         votes = ", ".join(f"{k}: {v}" for k, v in event["votes"].items())
         answer = _short(event["answer"], 50)
@@ -76,6 +78,7 @@ def ask_with_progress(question: str, run: Callable[[EventHandler], Answer]) -> A
     if question:
         console.print(f"[bold]question[/] {_short(question, 100)}")
     answer = run(lambda event: render_event(console, event))
+    console.print()
     console.print(summary_table(answer))
     out = Console()
     out.print(f"[bold green]answer:[/] {answer.answer}" if answer.answer else "[red]no answer[/]")

@@ -57,11 +57,15 @@ def count_tokens(text: str) -> int:
 
 
 class ScriptedEngine:
-    """Answers each call with `responder(call)`; optional fixed latency per call."""
+    """Answers each call with `responder(call)`; optional fixed latency per call, and per
+    piece of a streamed reply."""
 
-    def __init__(self, responder: Responder, delay_s: float = 0.0) -> None:
+    def __init__(
+        self, responder: Responder, delay_s: float = 0.0, piece_delay_s: float = 0.0
+    ) -> None:
         self.responder = responder
         self.delay_s = delay_s
+        self.piece_delay_s = piece_delay_s
         self.calls: list[ScriptedCall] = []
 
     async def generate(
@@ -84,7 +88,7 @@ class ScriptedEngine:
         if on_text is not None:
             for piece in word_pieces(reply.text):
                 on_text(piece)
-                await asyncio.sleep(0)  # a real stream's pieces arrive in separate steps
+                await asyncio.sleep(self.piece_delay_s)  # each piece in a step of its own
         return reply
 
     def _reply(self, call: ScriptedCall) -> EngineReply:

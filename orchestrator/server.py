@@ -45,7 +45,7 @@ from orchestrator.server_runs import (
     run_policy,
     shared_factory,
 )
-from orchestrator.server_stream import completion_body, stream_run
+from orchestrator.server_stream import ChunkWriter, completion_body, stream_run
 
 log = logging.getLogger("orchestrator.server")
 DEFAULT_GRAPHS = ("wide", "deep", "single")
@@ -151,7 +151,8 @@ def _chat_route(app: FastAPI, state: ServerState) -> None:
         policy = resolve_policy(body.model, service.graphs, service.pool, state.limits)
         start, run_id, created = _starter(service, policy, body), new_run_id(), int(time.time())
         if body.stream:
-            frames = stream_run(lambda on_event: start(run_id, on_event), created,
+            chunks = ChunkWriter(run_id, created, policy.model or policy.name)
+            frames = stream_run(lambda on_event: start(run_id, on_event), chunks,
                                 body.include_usage)  # fmt: skip
             headers = {"x-orchestrator-run-id": run_id, "cache-control": "no-cache"}
             return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
@@ -170,7 +171,7 @@ def _starter(service: Service, policy: Policy, body: ChatRequest) -> Starter:
     """The run a request asks for, validated now so that bad input is a 400 before any
     stream starts."""
     if policy.graph is None:
-        return lambda run_id, on_event: run_passthrough(service, policy, body, run_id)
+        return lambda run_id, on_event: run_passthrough(service, policy, body, run_id, on_event)
     question, context = split_messages(body.messages)
     check_question(question, service.config, policy.width)
 

@@ -40,9 +40,11 @@ class Outcome:
     extension: dict[str, Any]
 
     @property
-    def usage(self) -> dict[str, int]:
+    def usage(self) -> dict[str, float]:
+        """OpenAI's usage object, with the cost in USD as `cost` (OpenRouter's field)."""
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens}  # fmt: skip
+                "total_tokens": self.prompt_tokens + self.completion_tokens,
+                "cost": self.cost_usd}  # fmt: skip
 
 
 def shared_factory(source: ConfigSource) -> OrchestratorFactory:
@@ -136,7 +138,7 @@ async def run_policy(
     orchestrator = service.tuned(policy, request)
     answer = await orchestrator.aask(
         question, width=policy.width, depth=policy.depth, budget_tokens=policy.budget_tokens,
-        context=context or None, on_event=on_event, run_id=run_id,
+        context=context or None, on_event=on_event, run_id=run_id, seed=request.seed,
     )  # fmt: skip
     outcome = outcome_from_answer(answer, policy, run_id)
     if answer.status == "error":
@@ -170,9 +172,12 @@ def outcome_from_answer(answer: Answer, policy: Policy, run_id: str) -> Outcome:
     )  # fmt: skip
 
 
-async def run_passthrough(service: Service, policy: Policy, request: ChatRequest,
-                          run_id: str) -> Outcome:  # fmt: skip
-    """One call through the LLM boundary to a pool model, metered by the config's budget."""
+async def run_passthrough(
+    service: Service, policy: Policy, request: ChatRequest, run_id: str,
+    on_event: EventHandler | None = None,
+) -> Outcome:  # fmt: skip
+    """One call through the LLM boundary to a pool model, metered by the config's budget;
+    streamed as `token` events when `on_event` is given."""
     model_id = str(policy.model)
     cfg = service.config
     messages: list[Message] = [{"role": m.role, "content": m.text} for m in request.messages]
@@ -182,6 +187,8 @@ async def run_passthrough(service: Service, policy: Policy, request: ChatRequest
     completion = await service.models[model_id].complete(
         messages, temperature=cfg.graph.temperature if request.temperature is None
         else request.temperature, max_tokens=max_tokens, seed=request.seed,
+        on_text=None if on_event is None else lambda text: on_event(
+            {"event": "token", "stage": "passthrough", "text": text}),
     )  # fmt: skip
     return outcome_from_completion(completion, policy, run_id, time.perf_counter() - started)
 

@@ -65,6 +65,7 @@ def merge(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
 class GraphState(TypedDict):
     question: str
     width: NotRequired[int]
+    seed: NotRequired[int]
     context: NotRequired[str]
     depth: NotRequired[int]
     budget_tokens: NotRequired[int | None]

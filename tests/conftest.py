@@ -49,9 +49,10 @@ def scripted() -> Callable[..., ScriptedEngine]:
     from orchestrator.llm import register_engine
 
     def make(
-        responder: Callable[[ScriptedCall], Any] | None = None, delay_s: float = 0.0
-    ) -> ScriptedEngine:
-        engine = ScriptedEngine(responder or default_responder(), delay_s=delay_s)
+        responder: Callable[[ScriptedCall], Any] | None = None, delay_s: float = 0.0,
+        piece_delay_s: float = 0.0,
+    ) -> ScriptedEngine:  # fmt: skip
+        engine = ScriptedEngine(responder or default_responder(), delay_s, piece_delay_s)
         register_engine("scripted", engine)
         return engine
 

@@ -144,6 +144,81 @@ def test_openai_client_streams_content_then_usage_then_done(serve, scripted):
     assert {c.model for c in chunks} == {"scripted/big"}
 
 
+def _timed_chunks(base: str, body: dict[str, Any]) -> list[tuple[float, dict[str, Any]]]:
+    """The stream's data chunks with their arrival times (monotonic seconds)."""
+    timed = []
+    with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=30) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                timed.append((time.monotonic(), json.loads(line[6:])))
+    return timed
+
+
+def _deltas(timed: list[tuple[float, dict[str, Any]]], key: str) -> list[str]:
+    return [c["choices"][0]["delta"][key] for _, c in timed
+            if c["choices"] and c["choices"][0]["delta"].get(key)]  # fmt: skip
+
+
+def test_stream_sends_the_synthesis_as_it_is_written(serve, scripted):
+    """Each piece of the synthesis goes out as the model writes it: the whole text as
+    `reasoning_content`, its answer line as `content`, well before the run ends."""
+    scripted(piece_delay_s=0.1)
+    base = serve(cfg(graph={"width": 1}))
+    timed = _timed_chunks(base, {"model": "orchestrator/wide", "messages": ASK, "stream": True})
+    synthesis = "The sub-answers say so.\nAnswer: University of Cambridge"
+    assert "".join(_deltas(timed, "reasoning_content")) == synthesis
+    assert _deltas(timed, "content") == ["University", " of", " Cambridge"]
+    first_piece = next(t for t, c in timed if c["choices"] and c["choices"][0]["delta"].get(
+        "reasoning_content"))  # fmt: skip
+    finished, last = next((t, c) for t, c in timed if c["choices"][0]["finish_reason"])
+    assert finished - first_piece >= 0.5  # 7 pieces, 0.1 s apart: sent as they came
+    assert timed[0][1]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert {c["model"] for _, c in timed} == {"scripted/big"}
+    assert last["orchestrator"]["answer"] == "University of Cambridge"
+
+
+def test_a_second_answer_line_stops_the_content_and_the_finish_has_the_answer(serve, scripted):
+    def respond(call: ScriptedCall) -> str:
+        if kind_of(call) == "synthesize":
+            return "Answer: Oxford\nNo, the sub-answers disagree.\nAnswer: Cambridge"
+        return default_responder()(call)
+
+    scripted(respond)
+    base = serve(cfg(graph={"width": 1}))
+    timed = _timed_chunks(base, {"model": "orchestrator/wide", "messages": ASK, "stream": True})
+    assert _deltas(timed, "content") == ["Oxford"]
+    finish = next(c for _, c in timed if c["choices"] and c["choices"][0]["finish_reason"])
+    assert finish["orchestrator"]["answer"] == "Cambridge"
+
+
+def test_a_failed_synthesis_streams_the_fallback_answer_at_the_end(serve, scripted):
+    def respond(call: ScriptedCall) -> str:
+        if kind_of(call) == "synthesize":
+            raise ScriptedFailure("auth", "synthesizer key revoked")
+        return default_responder()(call)
+
+    scripted(respond)
+    base = serve(cfg(graph={"width": 1}))
+    timed = _timed_chunks(base, {"model": "orchestrator/wide", "messages": ASK, "stream": True})
+    assert _deltas(timed, "reasoning_content") == []
+    assert _deltas(timed, "content") == ["Cambridge"]  # the last sub-query's vote
+    finish = next(c for _, c in timed if c["choices"] and c["choices"][0]["finish_reason"])
+    assert finish["orchestrator"]["status"] == "partial"
+
+
+def test_request_seed_is_the_base_of_every_sample_seed(serve, scripted):
+    from orchestrator.nodes import sample_seed
+
+    engine = scripted()
+    base = serve(cfg(graph={"width": 2}))
+    for seed in (None, 7):
+        engine.calls.clear()
+        extra = {} if seed is None else {"seed": seed}
+        client(base).chat.completions.create(model="orchestrator/wide", messages=ASK, **extra)
+        seeds = sorted(c.seed for c in engine.calls if kind_of(c) == "sample")
+        assert seeds == sorted(sample_seed(seed or 0, i, k) for i in range(3) for k in range(2))
+
+
 def test_stream_carries_progress_comments_and_ends_with_done(serve, scripted):
     scripted()
     base = serve(cfg(graph={"width": 2}))
@@ -219,6 +294,8 @@ def test_pool_model_streams_and_its_failures_map_to_http_errors(serve, scripted)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
         "Paris is the capital."
     )
+    assert [c.choices[0].delta.content for c in chunks if c.choices][1:-1] == [
+        "Paris ", "is ", "the ", "capital."]  # as the model wrote them  # fmt: skip
     assert chunks[-1].usage.completion_tokens == 4 and len(engine.calls) == 1
     url = f"{base}/v1/chat/completions"
     failing = {"model": "scripted/small", "messages": ASK, "seed": 1}
@@ -382,3 +459,21 @@ def test_serve_cli_module_imports_no_server_or_model_packages():
             "if m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize(
+    ("pieces", "sent"),
+    [
+        (["Because.\n", "Answer: ", "**Par", "is**"], ["Par", "is"]),  # bold marks never sent
+        (["Answer: \\boxed{4", "2}"], ["42"]),  # held back until the box closes
+        (["No answer line at all"], []),
+    ],
+)  # fmt: skip
+def test_answer_stream_sends_only_what_the_final_answer_starts_with(pieces, sent):
+    from orchestrator.aggregation import extract_answer
+    from orchestrator.server_stream import AnswerStream
+
+    stream = AnswerStream()
+    assert [s for s in map(stream.feed, pieces) if s] == sent
+    final = extract_answer("".join(pieces))
+    assert "".join(sent) + stream.finish(final) == final
