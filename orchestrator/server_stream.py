@@ -80,14 +80,15 @@ class ChunkWriter:
         self.started = False
 
     def chunk(self, delta: dict[str, str], finish: str | None = None, **extra: Any) -> list[str]:
-        frames = []
-        if not self.started:
-            self.started = True
-            if self.routed:
-                self.base["model"] = "+".join(self.routed)
-            frames.append(self.chunk({"role": "assistant", "content": ""})[0])
+        frames = [] if self.started else self._role()
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return [*frames, _data({**self.base, "choices": [choice], **extra})]
+
+    def _role(self) -> list[str]:
+        self.started = True
+        if self.routed:
+            self.base["model"] = "+".join(self.routed)
+        return self.chunk({"role": "assistant", "content": ""})
 
     def event(self, event: dict[str, Any]) -> list[str]:
         """A run event: synthesis or pass-through text as chunks, anything else a comment."""
