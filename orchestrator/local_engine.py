@@ -90,16 +90,16 @@ class LocalEngine:
 
     def _generate_sync(
         self, spec: LocalModelSpec, messages: list[Message], options: dict[str, Any],
-        on_text: TextSink | None,
+        on_text: TextSink | None, cancelled: threading.Event,
     ) -> EngineReply:  # fmt: skip
         with self._locks[spec.name]:
+            if cancelled.is_set():  # given up while it waited for the model
+                return EngineReply("", 0, 0, "cancelled")
             llm = self._load(spec)
             llm.reset()
             try:
-                if on_text is None:
-                    return _reply(llm.create_chat_completion(messages=messages, **options))
                 chunks = llm.create_chat_completion(messages=messages, stream=True, **options)
-                return _streamed(llm, chunks, on_text)
+                return _drain(llm, chunks, on_text, cancelled)
             except ValueError as exc:
                 if "context window" not in str(exc):
                     raise
@@ -117,7 +117,8 @@ class LocalEngine:
         on_text: TextSink | None = None,
     ) -> EngineReply:
         """One chat completion, formatted with the model's own GGUF chat template; with
-        `on_text`, each piece of text is passed to it (from a worker thread) as it is made."""
+        `on_text`, each piece of text is passed to it (from a worker thread) as it is made.
+        A cancelled call stops generating at its next token and frees the model."""
         spec = get_spec(name, self._specs)
         options: dict[str, Any] = {
             "temperature": temperature,
@@ -125,33 +126,33 @@ class LocalEngine:
             "seed": (DEFAULT_SEED if seed is None else seed) % SEED_MODULUS,
             "response_format": {"type": "json_object"} if json_mode else None,
         }
-        return await asyncio.to_thread(self._generate_sync, spec, messages, options, on_text)
+        cancelled = threading.Event()
+        try:
+            return await asyncio.to_thread(
+                self._generate_sync, spec, messages, options, on_text, cancelled
+            )
+        finally:
+            cancelled.set()
 
 
-def _reply(response: Any) -> EngineReply:
-    choice = response["choices"][0]
-    usage = response["usage"]
-    return EngineReply(
-        text=choice["message"].get("content") or "",
-        prompt_tokens=int(usage["prompt_tokens"]),
-        completion_tokens=int(usage["completion_tokens"]),
-        finish_reason=str(choice.get("finish_reason") or "stop"),
-    )
-
-
-def _streamed(llm: Any, chunks: Iterator[Any], on_text: TextSink) -> EngineReply:
-    """Drain a llama.cpp chat stream into `on_text`. Its chunks carry no usage, so the
-    counts come from the context: the prompt is evaluated before the first chunk, and a
-    reply cut at max_tokens leaves its last token unevaluated."""
+def _drain(
+    llm: Any, chunks: Iterator[Any], on_text: TextSink | None, cancelled: threading.Event
+) -> EngineReply:
+    """Read a llama.cpp chat stream, passing text on, until it ends or the call is given up.
+    Its chunks carry no usage, so the counts come from the context: the prompt is evaluated
+    before the first chunk, and a reply cut at max_tokens leaves its last token unevaluated."""
     parts: list[str] = []
     prompt_tokens, finish = 0, "stop"
     for n, chunk in enumerate(chunks):
         if n == 0:
             prompt_tokens = llm.n_tokens
+        if cancelled.is_set():
+            return EngineReply("".join(parts), prompt_tokens, len(parts), "cancelled")
         choice = chunk["choices"][0]
         if text := choice["delta"].get("content"):
             parts.append(text)
-            on_text(text)
+            if on_text is not None:
+                on_text(text)
         finish = choice.get("finish_reason") or finish
     completion_tokens = llm.n_tokens - prompt_tokens + (finish == "length")
     return EngineReply("".join(parts), prompt_tokens, completion_tokens, str(finish))

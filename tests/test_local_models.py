@@ -224,17 +224,42 @@ async def test_seed_makes_sampling_reproducible(engine: LocalEngine) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("max_tokens", [40, 6])
-async def test_a_streamed_reply_is_the_same_reply_with_the_same_usage(
+async def test_replies_and_usage_match_llama_cpp_and_stream_in_pieces(
     engine: LocalEngine, max_tokens: int
 ) -> None:
-    """Streaming changes how the text arrives, not the text, its usage or finish reason."""
+    """The engine reads llama.cpp's stream (so a call can stop early); text, usage and finish
+    reason are those of llama.cpp's own non-streamed completion."""
     messages = [{"role": "user", "content": "Name three colours and why you like them."}]
-    args = {"temperature": 0.7, "max_tokens": max_tokens, "seed": 5, "json_mode": False}
-    whole = await engine.generate(SMALL, messages, **args)
+    args = {"temperature": 0.7, "max_tokens": max_tokens, "seed": 5}
+    with engine._locks[SMALL]:  # the engine's own Llama, asked directly
+        llm = engine._load(engine._specs[SMALL])
+        llm.reset()
+        direct = llm.create_chat_completion(messages=messages, **args)
     pieces: list[str] = []
-    streamed = await engine.generate(SMALL, messages, **args, on_text=pieces.append)
-    assert streamed == whole
-    assert len(pieces) > 1 and "".join(pieces) == whole.text
+    reply = await engine.generate(SMALL, messages, **args, json_mode=False, on_text=pieces.append)
+    usage = direct["usage"]
+    assert reply.text == direct["choices"][0]["message"]["content"]
+    assert (reply.prompt_tokens, reply.completion_tokens) == (
+        usage["prompt_tokens"], usage["completion_tokens"])  # fmt: skip
+    assert reply.finish_reason == direct["choices"][0]["finish_reason"]
+    assert len(pieces) > 1 and "".join(pieces) == reply.text
+
+
+@pytest.mark.slow
+async def test_a_cancelled_call_stops_generating_and_frees_the_model(engine: LocalEngine) -> None:
+    story = [{"role": "user", "content": "Write a very long story about a dragon."}]
+    pieces: list[str] = []
+    call = asyncio.ensure_future(engine.generate(
+        SMALL, story, temperature=0.0, max_tokens=3000, seed=1, json_mode=False,
+        on_text=pieces.append,
+    ))  # fmt: skip
+    while len(pieces) < 3:
+        await asyncio.sleep(0.01)
+    call.cancel()
+    freed = await asyncio.to_thread(engine._locks[SMALL].acquire, timeout=5)
+    assert freed, "the model was still generating 5 s after the call was cancelled"
+    engine._locks[SMALL].release()
+    assert len(pieces) < 500  # 3000 tokens would take the 135M model about 40 s here
 
 
 @pytest.mark.slow
