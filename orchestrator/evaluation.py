@@ -21,7 +21,8 @@ from orchestrator.labelled import LabelledTable
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-DEFAULT_ALPHAS = tuple(round(i / 10, 10) for i in range(11))
+# Steps of 0.01: the points between the coarse tenths are where a cost target is often met.
+DEFAULT_ALPHAS = tuple(round(i / 100, 10) for i in range(101))
 
 
 class BatchRouter(Protocol):
@@ -206,12 +207,21 @@ def format_report(report: RouterReport) -> str:
         f"{'alpha':>5}  {'accuracy':>8}  {'micro':>8}  {'cost ' + unit:>16}  top model (share)",
     ]
     front = {p["alpha"] for p in report.pareto}
-    for p in report.sweep:
+    for p in _distinct(report.sweep):
         top = max(p.model_share, key=lambda m: p.model_share[m])
         mark = " *" if p.alpha in front else ""
         lines.append(
             f"{p.alpha:>5g}  {p.accuracy:>8.4f}  {p.accuracy_micro:>8.4f}  {p.cost:>16.4f}  "
             f"{top} ({p.model_share[top]:.0%}){mark}"
         )
-    lines.append("* on the Pareto front")
+    lines.append("* on the Pareto front; a run of α giving the same result is shown once")
     return "\n".join(lines)
+
+
+def _distinct(points: Sequence[SweepPoint]) -> list[SweepPoint]:
+    """The sweep without points that repeat the previous one's accuracy and cost."""
+    kept: list[SweepPoint] = []
+    for p in points:
+        if not kept or (p.accuracy, p.cost) != (kept[-1].accuracy, kept[-1].cost):
+            kept.append(p)
+    return kept
