@@ -70,8 +70,8 @@ def _add_rule_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--clustering",
         choices=("global", "per-dataset"),
-        default="global",
-        help="k-means over all queries (paper) or within each dataset of the data",
+        default="per-dataset",
+        help="k-means within each dataset of the data (default) or over all queries (paper)",
     )
 
 

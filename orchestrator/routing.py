@@ -145,19 +145,21 @@ class ClusterRouter:
         cls, embeddings: Any, scores: Any, costs: Any | None, models: list[str], *,
         embedder_name: str, k: int | None = None, top_p: int = 4, beta: float = 9.0,
         cost_norm: str = "minmax", vote: str = "weighted", min_accuracy: float = 0.0,
-        seed: int = 0, clustering: str = "global", datasets: Sequence[str] | None = None,
+        seed: int = 0, clustering: str = "per-dataset", datasets: Sequence[str] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> ClusterRouter:  # fmt: skip
         """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
-        `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned)."""
+        `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned; all
+        one dataset when not given), `"global"` over all queries as in the paper."""
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         config = ClusterConfig(
             choose_k(len(x), k), top_p, beta, cost_norm, vote, min_accuracy, seed, clustering
         )
         if clustering == "per-dataset":
-            if datasets is None or len(datasets) != len(x):
+            groups = [""] * len(x) if datasets is None else list(datasets)
+            if len(groups) != len(x):
                 raise InputError("per-dataset clustering needs one dataset name per query")
-            centroids, labels = stratified_clusters(x, list(datasets), config.k, seed)
+            centroids, labels = stratified_clusters(x, groups, config.k, seed)
         else:
             centroids, labels = kmeans_clusters(x, config.k, seed)
         config = replace(config, k=len(centroids))

@@ -24,10 +24,11 @@ def run(*argv: str) -> int:
     return int(args.func(args))
 
 
-def fit_tiny(tmp_path):
+def fit_tiny(tmp_path, clustering: str | None = "global"):
     out = tmp_path / "router"
     cache = str(tmp_path / "cache")
-    assert run("fit", "--data", str(TINY), "--out", str(out), "--k", "1",
+    chosen = ["--clustering", clustering] if clustering else []
+    assert run("fit", "--data", str(TINY), "--out", str(out), "--k", "1", *chosen,
                "--embedder", "hashing-64", "--cache-dir", cache) == 0  # fmt: skip
     return out, cache
 
@@ -38,10 +39,11 @@ def fitted(tmp_path):
 
 
 def test_fit_writes_an_artifact(tmp_path, capsys):
-    out, _ = fit_tiny(tmp_path)
-    assert "fitted 1 clusters on 6 queries × 2 models with hashing-64" in capsys.readouterr().out
+    out, _ = fit_tiny(tmp_path, clustering=None)  # by default each dataset is clustered apart
+    assert "fitted 2 clusters on 6 queries × 2 models with hashing-64" in capsys.readouterr().out
     router = load_router(out, embedder_name="hashing-64", embedder_dim=64)
-    assert router.models == ["big", "small"] and router.k == 1
+    assert router.models == ["big", "small"] and router.k == 2  # at least one per dataset
+    assert router.config.clustering == "per-dataset"
     assert router.meta["datasets"] == {"math": 4, "trivia": 2}
     assert router.meta["text_field"] == "query_last"
     assert sorted(p.name for p in out.iterdir()) == ["centroids.npy", "router.json"]

@@ -245,7 +245,10 @@ def test_per_dataset_clustering_never_mixes_datasets():
     assert router.k == 6 and router.config.clustering == "per-dataset"
     # clusters 0-3 hold exactly gsm8k's 60 queries (k shared out by size), 4-5 mmlu's 30
     assert router.tables.sizes[:4].sum() == 60 and router.tables.sizes[4:].sum() == 30
-    glob = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6)
+    glob = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6,
+                             clustering="global")  # fmt: skip
     assert glob.tables.sizes[:4].sum() != 60 or glob.tables.sizes[4:].sum() != 30
     with pytest.raises(InputError, match="one dataset name per query"):
-        ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", clustering="per-dataset")
+        ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", datasets=["gsm8k"])
+    unlabelled = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6)
+    assert np.array_equal(unlabelled.tables.centroids, glob.tables.centroids)  # one dataset
