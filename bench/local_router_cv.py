@@ -33,10 +33,9 @@ HERE = Path(__file__).resolve().parent
 OUTCOMES = HERE.parent / "data" / "local_router" / "outcomes.jsonl"
 ALPHAS = [round(i / 50, 4) for i in range(51)]
 OPTIONS: dict[str, dict[str, Any]] = {
-    "global k-means, default k": {},
-    "per-dataset k-means, default k": {"clustering": "per-dataset"},
+    "global k-means, default k": {"clustering": "global"},
+    "per-dataset k-means, default k (the default)": {},
     "per-dataset k-means, k=4 (one per dataset)": {"clustering": "per-dataset", "k": 4},
-    "per-dataset k-means, k=8": {"clustering": "per-dataset", "k": 8},
 }
 
 

@@ -111,13 +111,15 @@ async def _round(
 
 
 async def deepen(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """One trajectory: a draft, then `depth` critique → revise rounds. A round that fails
-    (an error, the budget, a cut-off revision) ends the trajectory with the last good answer."""
+    """One trajectory: a draft, then `depth` critique → revise rounds. A draft cut off at
+    max_tokens is revised like any other (finishing it is what revision is for); a round that
+    fails (an error, the budget, a cut-off revision) ends the trajectory with the last good
+    answer."""
     ctx = runtime.context
     best: SampleRecord = (await nodes.sample(task, runtime))["samples"][0]
     calls: list[RoundCall] = []
     for round_ in range(1, ctx.depth + 1):
-        if best["status"] != "ok":
+        if best["status"] not in ("ok", "length") or not best["text"]:
             break
         revised, spent = await _round(ctx, task, best, round_)
         if revised is None:

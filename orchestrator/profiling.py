@@ -1,6 +1,6 @@
 """Profiling: run models on labelled questions (the ../shared/data/qa format) through the LLM
-boundary, score each answer with its dataset's metric, and write the labelled-query format
-the router is fitted on, with real usage and cost. A re-run skips rows already written.
+boundary, score each answer with its dataset's metric (token F1 for open QA), and write the
+labelled-query format the router is fitted on, with real usage and cost. A re-run skips rows already written.
 
 QA rows: `{"id", "question", "answers": [...], ["context"], ["choices"], ["labels"], "meta"}`;
 the dataset is the file's stem (gsm8k, math500, arc_challenge, strategyqa, hotpotqa_…)."""
@@ -77,6 +77,14 @@ async def _ask(model: ChatModel, messages: list[Message], max_tokens: int) -> Co
         return None
 
 
+def record_score(question: QARecord, reply: str) -> float:
+    """A reply's routing record: the dataset's metric, except that open QA is scored by token
+    F1, not exact match: small models answer in sentences, so EM is all but always 0 and
+    tells the router nothing about which of them found the answer."""
+    kind = "f1" if kind_for(question.dataset) == "em" else question.dataset
+    return score(kind, reply, question.answers, question.choices)
+
+
 def labelled_row(
     question: QARecord, models: Sequence[ChatModel], replies: Sequence[Any]
 ) -> dict[str, Any]:
@@ -88,7 +96,7 @@ def labelled_row(
         if reply is None:
             records[model.id], predictions[model.id] = None, None
             continue
-        records[model.id] = score(question.dataset, reply.text, question.answers, question.choices)
+        records[model.id] = record_score(question, reply.text)
         usages[model.id] = {
             "cost": reply.cost_usd,
             "prompt_tokens": reply.usage.prompt_tokens,

@@ -107,6 +107,20 @@ async def test_a_failed_round_keeps_the_last_good_answer_and_stops(scripted):
     assert answer.status == "ok"
 
 
+async def test_a_draft_cut_off_at_max_tokens_is_revised_not_abandoned(scripted):
+    def respond(call: ScriptedCall) -> str:
+        if stage(call) == "draft" and subquery_of(call) == "q1":
+            return "Let me work through this step by step " * 10  # far over max_tokens
+        return deep_responder()(call)
+
+    engine = scripted(respond)
+    answer = await orchestrator("deep", sample_max_tokens=12).aask("Which is older?", depth=1)
+    q1 = [c for c in engine.calls if stage(c) != "plan" and subquery_of(c) == "q1"]
+    assert [stage(c) for c in q1] == ["draft", "critique", "revise"]
+    assert "step by step" in q1[1].prompt  # the critic sees the cut-off draft
+    assert {s.subquery_id: s.answer for s in answer.steps}["q1"] == "Oxford"
+
+
 async def test_long_chain_is_one_call_per_subquery_with_the_rounds_tokens(scripted):
     engine = scripted(lambda c: json.dumps(PLAN_3) if stage(c) == "plan" else "Answer: Cambridge")
     await orchestrator("deep-long", sample_max_tokens=100).aask("Which is older?", depth=2)

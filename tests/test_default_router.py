@@ -84,9 +84,10 @@ def test_the_embedded_pool_routes_with_the_shipped_router():
 def test_shipped_router_sends_task_types_to_their_best_local_model():
     orchestrator = Orchestrator.from_config()
     vectors = orchestrator.embedder.embed([
-        "Tom has 3 boxes of 12 eggs and sells 20 eggs. How many eggs are left?",
+        "Is it possible to walk from Paris to London?",
         "Which gas do plants absorb from the air? A. oxygen B. carbon dioxide C. helium D. neon",
     ])  # fmt: skip
-    math, choice = (orchestrator.router.route(v, 1.0) for v in vectors)
-    assert math.model == "local/qwen2.5-coder-0.5b" and math.clusters
+    yes_no, choice = (orchestrator.router.route(v, 1.0) for v in vectors)
+    # in data/local_router/outcomes.jsonl the 0.5B is best on StrategyQA, the 1.5B on ARC
+    assert yes_no.model == "local/qwen2.5-coder-0.5b" and yes_no.clusters
     assert choice.model == "local/qwen2.5-coder-1.5b"

@@ -256,3 +256,17 @@ def test_fit_and_route_with_the_real_embedders(tmp_path, capsys):
         run("route", "--router", str(out), "--data", str(TINY), "--cache-dir", str(tmp_path / "c"))
         lines = capsys.readouterr().out.splitlines()
         assert len(lines) == 6 and all(json.loads(x)["model"] in router.models for x in lines)
+
+
+def test_open_qa_records_are_token_f1_other_datasets_keep_their_metric():
+    from orchestrator.profiling import record_score
+    from orchestrator.qa_data import QARecord
+
+    hotpot = QARecord("h1", "hotpotqa_distractor", "Who covered it?", ("Love and Theft",))
+    # the answer inside a sentence: EM 0, F1 = 2·P·R/(P+R) with P = 3/8 tokens, R = 3/3
+    assert record_score(hotpot, "It was covered by the duo Love and Theft.") == pytest.approx(
+        2 * (3 / 8) / (3 / 8 + 1))  # fmt: skip
+    assert record_score(hotpot, "Answer: Love and Theft") == 1.0
+    gsm = QARecord("g1", "gsm8k", "How many?", ("42",))
+    assert record_score(gsm, "so 40 + 2 = 42.\nAnswer: 42") == 1.0
+    assert record_score(gsm, "Answer: 41") == 0.0
