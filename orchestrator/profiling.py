@@ -1,6 +1,7 @@
 """Profiling: run models on labelled questions (the ../shared/data/qa format) through the LLM
 boundary, score each answer with its dataset's metric (token F1 for open QA), and write the
-labelled-query format the router is fitted on, with real usage and cost. A re-run skips rows already written.
+labelled-query format the router is fitted on, with real usage and cost. A re-run skips
+rows already written.
 
 QA rows: `{"id", "question", "answers": [...], ["context"], ["choices"], ["labels"], "meta"}`;
 the dataset is the file's stem (gsm8k, math500, arc_challenge, strategyqa, hotpotqa_…)."""
