@@ -4,7 +4,9 @@ settings) arrives through it, never through module globals."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestrator.budget import Budget
 from orchestrator.config import Config
@@ -81,6 +83,11 @@ class RunContext:
             raise
         self.side_calls.append(call_record("judge", model, completion))
         return completion.text
+
+
+def token_sink(emit: Callable[[dict[str, Any]], None], stage: str) -> TextSink:
+    """Pieces of a reply being written, passed to `emit` as `token` events of `stage`."""
+    return lambda text: emit({"event": "token", "stage": stage, "text": text})
 
 
 def call_record(stage: str, model: str, completion: Completion | None, error: str | None = None,

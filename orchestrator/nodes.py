@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from orchestrator.aggregation import extract_answer, has_answer_line
-from orchestrator.context import RunContext, call_record
+from orchestrator.context import RunContext, call_record, token_sink
 from orchestrator.errors import BudgetExhausted, PlanningError, ProviderError
 from orchestrator.planning import SubQuery, parse_plan, ready_subqueries
 from orchestrator.prompts import render
@@ -238,13 +238,14 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
     # answer is the last sub-query's, which the plan makes the one that answers the question.
     last = steps[state["plan"][-1]["id"]]["answer"]
     model = ctx.config.synthesizer_model
-    writer = runtime.stream_writer
+    on_text = token_sink(runtime.stream_writer, "synthesize") if ctx.stream_tokens else None
     try:
         completion = await ctx.call(
-            model, _synthesis_prompt(state), max_tokens=ctx.config.graph.synth_max_tokens,
-            on_text=(lambda text: writer({"event": "token", "stage": "synthesize", "text": text}))
-            if ctx.stream_tokens else None,
-        )  # fmt: skip
+            model,
+            _synthesis_prompt(state),
+            max_tokens=ctx.config.graph.synth_max_tokens,
+            on_text=on_text,
+        )
     except (ProviderError, BudgetExhausted) as exc:
         kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
         return {

@@ -14,6 +14,7 @@ from typing import Any
 from orchestrator.api import EventHandler, Orchestrator
 from orchestrator.budget import Budget
 from orchestrator.config import Config, load_config
+from orchestrator.context import token_sink
 from orchestrator.errors import ConfigError, OrchestratorError
 from orchestrator.results import Answer
 from orchestrator.seams import ChatModel, Completion, Embedder, Message, Router
@@ -187,8 +188,7 @@ async def run_passthrough(
     completion = await service.models[model_id].complete(
         messages, temperature=cfg.graph.temperature if request.temperature is None
         else request.temperature, max_tokens=max_tokens, seed=request.seed,
-        on_text=None if on_event is None else lambda text: on_event(
-            {"event": "token", "stage": "passthrough", "text": text}),
+        on_text=None if on_event is None else token_sink(on_event, "passthrough"),
     )  # fmt: skip
     return outcome_from_completion(completion, policy, run_id, time.perf_counter() - started)
 
