@@ -35,7 +35,7 @@ ALPHAS = [round(i / 50, 4) for i in range(51)]
 OPTIONS: dict[str, dict[str, Any]] = {
     "global k-means, default k": {"clustering": "global"},
     "per-dataset k-means, default k (the default)": {},
-    "per-dataset k-means, k=4 (one per dataset)": {"clustering": "per-dataset", "k": 4},
+    "per-dataset k-means, k=4 (one per dataset)": {"clustering": "per-dataset", "k": 4, "bags": 1},
 }
 
 
@@ -68,7 +68,7 @@ def held_out(table: LabelledTable, vectors: np.ndarray, train: np.ndarray, test:
         "routed_cost": at_one.cost / best["cost"],
         "match_cost": match.cost / best["cost"] if match else float("nan"),
         "oracle": report.oracle["accuracy"],
-        "k": router.k,
+        "k": router.config.k,
     }
 
 

@@ -48,14 +48,16 @@ TABLES = {
     "routerdc_9task_7models": None,
     "routellm_mmlu_gsm8k_2models": HERE / "prices_routellm.toml",
 }
-GLOBAL = {"clustering": "global"}
+GLOBAL = {"clustering": "global", "bags": 1}
 VARIANTS: dict[str, dict[str, Any]] = {
     "global k-means (paper)": GLOBAL,
     "cost/max": {**GLOBAL, "cost_norm": "max"},
     "rank vote": {**GLOBAL, "vote": "rank"},
     "min-acc 0.3": {**GLOBAL, "min_accuracy": 0.3},
-    "per-dataset k-means (default)": {},
-    "per-dataset, k=30, β=27": {"k": 30, "beta": 27.0},
+    "per-dataset k-means": {"bags": 1},
+    "per-dataset, k=30, β=27": {"k": 30, "beta": 27.0, "bags": 1},
+    "global, 5 bags": {**GLOBAL, "bags": 5},
+    "per-dataset, 5 bags (default)": {},
 }
 ALPHAS = [round(i / 50, 4) for i in range(51)]
 
@@ -156,18 +158,19 @@ HEADER = (
 )
 
 
-def run_table(name: str, embedders: list[str], seeds: int, cache: Path, tune: bool) -> list[str]:
+def run_table(
+    name: str, embedders: list[str], seeds: int, cache: Path, tune: bool, only: list[str]
+) -> list[str]:
     table = load_table(name)
     rows = []
     for embedder in embedders:
         vectors = embed(table, embedder, cache)
-        variants = (
-            dict(VARIANTS)
-            if embedder == embedders[0]
-            else {
-                v: VARIANTS[v] for v in ("global k-means (paper)", "per-dataset k-means (default)")
-            }
-        )
+        main = ("global k-means (paper)", "per-dataset, 5 bags (default)")
+        variants = {
+            v: o
+            for v, o in VARIANTS.items()
+            if (embedder == embedders[0] or v in main) and (not only or any(x in v for x in only))
+        }
         results: dict[str, list[Result]] = {v: [] for v in variants}
         if tune:
             results["tuned (CV on train)"] = []
@@ -231,7 +234,7 @@ def timings(cache: Path) -> list[str]:
     router.route_batch(many, 0.7)
     rate = len(many) / (time.perf_counter() - t)
     return [
-        f"fit on {len(vectors)} precomputed embeddings (k={router.k}): {fit_s:.2f} s",
+        f"fit on {len(vectors)} precomputed embeddings ({router.shape_text()}): {fit_s:.2f} s",
         f"route() one vector, median of 5000: {statistics.median(calls) * 1e6:.1f} µs",
         f"route_batch() on {len(many)} vectors: {rate:,.0f} vectors/s",
         *embedding_speed(table.texts[:1000]),
@@ -259,13 +262,17 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=str(HERE.parent / ".cache" / "embeddings"))
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--no-timings", action="store_true")
+    parser.add_argument(
+        "--variants", default="", help="only rules whose name contains one of these"
+    )
     args = parser.parse_args()
     cache = Path(args.cache_dir)
     embedders = args.embedders.split(",")
     print(f"held-out 20% of each table, means over {args.seeds} seeded splits\n")
     print(HEADER)
     for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
-        for row in run_table(name, embedders, args.seeds, cache, args.tune):
+        only = [v for v in args.variants.split(",") if v]
+        for row in run_table(name, embedders, args.seeds, cache, args.tune, only):
             print(row, flush=True)
     if not args.no_timings:
         print()

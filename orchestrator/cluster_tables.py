@@ -25,14 +25,16 @@ TIE_BREAK = 1e-6
 @dataclass(frozen=True)
 class ClusterTables:
     """What a fitted router knows: unit centroids (k, dim); per cluster and model the mean
-    score and mean cost (NaN where the model has no record there) and the record count; and
-    the number of calibration queries in each cluster."""
+    score and mean cost (NaN where the model has no record there) and the record count; the
+    number of calibration queries in each cluster; and which clustering (bag) each cluster
+    belongs to, numbered from 0 (every query is in one cluster of each bag)."""
 
     centroids: Float32Matrix
     scores: FloatMatrix
     costs: FloatMatrix
     counts: IntArray
     sizes: IntArray
+    bags: IntArray
 
     def check(self, n_models: int) -> None:
         k = self.centroids.shape[0]
@@ -44,6 +46,12 @@ class ClusterTables:
         if self.centroids.ndim != 2 or k == 0 or self.sizes.shape != (k,):
             shapes = f"{self.centroids.shape} and {self.sizes.shape}"
             raise InputError(f"centroids and sizes have mismatched shapes {shapes}")
+        if self.bags.shape != (k,) or set(self.bags.tolist()) != set(range(self.n_bags)):
+            raise InputError("cluster bags must number every cluster's clustering from 0 up")
+
+    @property
+    def n_bags(self) -> int:
+        return int(self.bags.max()) + 1 if len(self.bags) else 0
 
 
 def _unit_rows(matrix: npt.NDArray[np.floating]) -> Float32Matrix:
@@ -84,9 +92,16 @@ def stratified_clusters(
     return np.vstack(centroids), labels
 
 
-def nearest_clusters(centroids: Float32Matrix, x: Float32Matrix) -> IntArray:
-    """Each row's nearest centroid by cosine."""
-    return np.asarray((_unit_rows(x) @ centroids.T).argmax(axis=1), dtype=np.int64)
+def nearest_clusters(centroids: Float32Matrix, bags: IntArray, x: Float32Matrix) -> IntArray:
+    """(bags, n): each row's nearest centroid by cosine within each bag."""
+    sims = _unit_rows(x) @ centroids.T
+    labels = [ids[sims[:, ids].argmax(axis=1)] for ids in bag_groups(bags)]
+    return np.asarray(labels, dtype=np.int64).reshape(len(labels), len(x))
+
+
+def bag_groups(bags: IntArray) -> list[IntArray]:
+    """The cluster ids of each bag."""
+    return [np.flatnonzero(bags == b) for b in range(int(bags.max()) + 1)]
 
 
 def _means(onehot: FloatMatrix, values: FloatMatrix) -> tuple[FloatMatrix, FloatMatrix]:
@@ -99,16 +114,19 @@ def _means(onehot: FloatMatrix, values: FloatMatrix) -> tuple[FloatMatrix, Float
 
 
 def cluster_stats(
-    centroids: Float32Matrix, labels: IntArray, scores: FloatMatrix, costs: FloatMatrix
-) -> ClusterTables:
-    """Mean score and cost per cluster and model, over the records that exist."""
+    centroids: Float32Matrix, bags: IntArray, labels: IntArray, scores: FloatMatrix,
+    costs: FloatMatrix,
+) -> ClusterTables:  # fmt: skip
+    """Mean score and cost per cluster and model, over the records that exist. `labels` is
+    (bags, n): each query's cluster in every bag."""
     k = len(centroids)
-    onehot = np.zeros((k, len(labels)))
-    onehot[labels, np.arange(len(labels))] = 1.0
+    onehot = np.zeros((k, labels.shape[-1]))
+    for row in np.atleast_2d(labels):
+        onehot[row, np.arange(len(row))] = 1.0
     mean_scores, counts = _means(onehot, scores)
     mean_costs, _ = _means(onehot, costs)
-    sizes = np.bincount(labels, minlength=k).astype(np.int64)
-    return ClusterTables(centroids, mean_scores, mean_costs, counts.astype(np.int64), sizes)
+    sizes = onehot.sum(axis=1).astype(np.int64)
+    return ClusterTables(centroids, mean_scores, mean_costs, counts.astype(np.int64), sizes, bags)
 
 
 def merge_columns(
@@ -126,7 +144,7 @@ def merge_columns(
         scores[:, dst] = fresh.scores[:, src]
         costs[:, dst] = fresh.costs[:, src]
         counts[:, dst] = fresh.counts[:, src]
-    return models, ClusterTables(old.centroids, scores, costs, counts, old.sizes)
+    return models, ClusterTables(old.centroids, scores, costs, counts, old.sizes, old.bags)
 
 
 def _impute(values: FloatMatrix, weights: FloatMatrix) -> FloatMatrix:

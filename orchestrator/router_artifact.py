@@ -41,6 +41,7 @@ def _cluster_json(router: ClusterRouter, j: int) -> dict[str, Any]:
 
     return {
         "id": j,
+        "bag": int(t.bags[j]),
         "size": int(t.sizes[j]),
         "scores": row(t.scores[j]),
         "costs": row(t.costs[j]),
@@ -155,11 +156,15 @@ _LIMITS = {"scores": 1.0, "costs": 1e9, "counts": 1e12}
 
 
 def _cluster_row(file: Path, j: int, cluster: Any, models: list[str]) -> list[Any]:
-    """[scores, costs, counts, size] of one cluster, each value checked."""
+    """[scores, costs, counts, size, bag] of one cluster, each value checked (an artifact
+    written before bagging has no `bag`: one clustering)."""
     where = f"clusters[{j}]"
     size = _get(cluster, "size", int, file, f"{where}.")
     if size < 1:
         raise _bad(file, f"cluster {j} is empty (size {size})")
+    bag = cluster.get("bag", 0)
+    if not isinstance(bag, int) or isinstance(bag, bool) or bag < 0:
+        raise _bad(file, f"{where}.bag = {bag!r} is not a clustering number (0, 1, …)")
     out: list[Any] = []
     for key, high in _LIMITS.items():
         table = _get(cluster, key, dict, file, f"{where}.")
@@ -168,7 +173,7 @@ def _cluster_row(file: Path, j: int, cluster: Any, models: list[str]) -> list[An
         out.append([_number(table[m], file, f"{where}.{key}[{m!r}]", 0.0, high) for m in models])
     if any(math.isnan(c) for c in out[2]):
         raise _bad(file, f"{where}.counts must be numbers, not null")
-    return [*out, size]
+    return [*out, size, bag]
 
 
 def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]) -> ClusterRouter:
@@ -177,13 +182,14 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
         raise _bad(file, "field 'models' must be a non-empty list of distinct names")
     clusters = _get(document, "clusters", list, file)
     rows = [_cluster_row(file, j, cluster, models) for j, cluster in enumerate(clusters)]
-    scores, costs, counts, sizes = ([row[i] for row in rows] for i in range(4))
+    scores, costs, counts, sizes, bags = ([row[i] for row in rows] for i in range(5))
     tables = ClusterTables(
         centroids,
         np.asarray(scores, dtype=np.float64).reshape(len(clusters), len(models)),
         np.asarray(costs, dtype=np.float64).reshape(len(clusters), len(models)),
         np.asarray(counts, dtype=np.int64).reshape(len(clusters), len(models)),
         np.asarray(sizes, dtype=np.int64),
+        np.asarray(bags, dtype=np.int64),
     )
     try:
         config = ClusterConfig(**_get(document, "config", dict, file))
@@ -191,7 +197,10 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
         raise _bad(file, f"invalid config ({exc})") from None
     embedder = document["embedder"]["name"]
     meta = document.get("fitted") if isinstance(document.get("fitted"), dict) else {}
-    return ClusterRouter(embedder, list(models), config, tables, dict(meta or {}))
+    try:
+        return ClusterRouter(embedder, list(models), config, tables, dict(meta or {}))
+    except InputError as exc:
+        raise _bad(file, str(exc)) from None
 
 
 def load_router(

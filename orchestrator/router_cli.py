@@ -73,6 +73,12 @@ def _add_rule_options(p: argparse.ArgumentParser) -> None:
         default="per-dataset",
         help="k-means within each dataset of the data (default) or over all queries (paper)",
     )
+    p.add_argument(
+        "--bags",
+        type=int,
+        default=5,
+        help="clusterings fitted with consecutive seeds, their votes averaged (5; paper: 1)",
+    )
 
 
 def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

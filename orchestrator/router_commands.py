@@ -83,7 +83,17 @@ def fit_command(args: argparse.Namespace) -> int:
     table = _table(args, "query_last")
     with embedding(args.embedder, args.cache_dir) as embedder:
         vectors = embedder.embed(table.texts)
-    knobs = ("k", "top_p", "beta", "cost_norm", "vote", "min_accuracy", "seed", "clustering")
+    knobs = (
+        "k",
+        "top_p",
+        "beta",
+        "cost_norm",
+        "vote",
+        "min_accuracy",
+        "seed",
+        "clustering",
+        "bags",
+    )
     router = ClusterRouter.fit(
         vectors, table.scores, table.costs, table.models, embedder_name=embedder.name,
         datasets=table.datasets, meta=_fit_meta(table, args),
@@ -93,7 +103,7 @@ def fit_command(args: argparse.Namespace) -> int:
     known = bool((table.costs == table.costs).any())  # NaN != NaN: any known cost
     note = "" if known else "; no costs in the data (see --prices)"
     print(
-        f"fitted {router.k} clusters on {len(table)} queries × {len(router.models)} models "
+        f"fitted {router.shape_text()} on {len(table)} queries × {len(router.models)} models "
         f"with {embedder.name} → {path}{note}"
     )
     return 0
@@ -158,7 +168,7 @@ def update_command(args: argparse.Namespace) -> int:
     replaced = [m for m in table.models if m in router.models]
     print(
         f"updated {path}: added {added or 'none'}, re-measured {replaced or 'none'} "
-        f"over {router.k} existing clusters from {len(table)} queries"
+        f"over the existing {router.shape_text()} from {len(table)} queries"
     )
     return 0
 

@@ -6,6 +6,9 @@ normalisation within the cluster; `x = α·p̃ + (1−α)·(1−q̃)`; a query i
 nearest centroids (cosine) weighted by `softmax(−β·distance)` and goes to the argmax model.
 Variants from the reference code: cost divided by the cluster max (`cost_norm="max"`),
 reciprocal-rank votes across clusters (`vote="rank"`), and a minimum-accuracy filter.
+Bagging (`bags=B`) fits B clusterings with consecutive seeds and averages their votes: each
+bag scores the query by its own top-p clusters, which evens out where one k-means run
+happens to draw a cluster boundary.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from orchestrator.cluster_tables import (
     ClusterTables,
     FloatMatrix,
     IntArray,
+    bag_groups,
     cluster_stats,
     kmeans_clusters,
     merge_columns,
@@ -62,10 +66,14 @@ class ClusterConfig:
     min_accuracy: float = 0.0
     seed: int = 0
     clustering: str = "global"
+    bags: int = 1
 
     def __post_init__(self) -> None:
-        if self.k < 1 or self.top_p < 1:
-            raise InputError(f"k and top_p must be at least 1 (got k={self.k}, top_p={self.top_p})")
+        if min(self.k, self.top_p, self.bags) < 1:
+            raise InputError(
+                f"k, top_p and bags must be at least 1 "
+                f"(got k={self.k}, top_p={self.top_p}, bags={self.bags})"
+            )
         if self.cost_norm not in COST_NORMS:
             raise InputError(f"cost_norm must be one of {COST_NORMS}, got {self.cost_norm!r}")
         if self.vote not in VOTES:
@@ -126,15 +134,28 @@ class ClusterRouter:
 
     def __post_init__(self) -> None:
         self.tables.check(len(self.models))
+        if (found := self.tables.n_bags) != self.config.bags:
+            raise InputError(f"the tables hold {found} clusterings, the config {self.config.bags}")
         self._centroids = np.ascontiguousarray(self.tables.centroids, dtype=np.float32)
         self._perf, self._thrift, self._eligible = scoring_tables(
             self.tables, self.config.cost_norm, self.config.min_accuracy
         )
-        self._top_p = min(self.config.top_p, self.k)
+        groups = bag_groups(self.tables.bags)
+        self._top_p = min(self.config.top_p, *(len(g) for g in groups))
+        # (bags, widest bag) cluster ids, padded with k: a column whose similarity is -inf
+        self._groups = np.full((len(groups), max(len(g) for g in groups)), self.k)
+        for b, ids in enumerate(groups):
+            self._groups[b, : len(ids)] = ids
 
     @property
     def k(self) -> int:
+        """Clusters over all bags."""
         return int(self._centroids.shape[0])
+
+    def shape_text(self) -> str:
+        """`60 clusters`, or `5 bags of 60 clusters`."""
+        bags, per_bag = self.config.bags, self.config.k
+        return f"{per_bag} clusters" if bags == 1 else f"{bags} bags of {per_bag} clusters"
 
     @property
     def dim(self) -> int:
@@ -146,24 +167,39 @@ class ClusterRouter:
         embedder_name: str, k: int | None = None, top_p: int = 4, beta: float = 9.0,
         cost_norm: str = "minmax", vote: str = "weighted", min_accuracy: float = 0.0,
         seed: int = 0, clustering: str = "per-dataset", datasets: Sequence[str] | None = None,
-        meta: dict[str, Any] | None = None,
+        bags: int = 5, meta: dict[str, Any] | None = None,
     ) -> ClusterRouter:  # fmt: skip
         """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
         `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned; all
-        one dataset when not given), `"global"` over all queries as in the paper."""
+        one dataset when not given), `"global"` over all queries as in the paper. `bags`
+        clusterings are fitted, with seeds `seed`, `seed + 1`, …"""
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         config = ClusterConfig(
-            choose_k(len(x), k), top_p, beta, cost_norm, vote, min_accuracy, seed, clustering
+            choose_k(len(x), k), top_p, beta, cost_norm, vote, min_accuracy, seed, clustering,
+            bags,
+        )  # fmt: skip
+        groups = [""] * len(x) if datasets is None else list(datasets)
+        if clustering == "per-dataset" and len(groups) != len(x):
+            raise InputError("per-dataset clustering needs one dataset name per query")
+        found = [
+            stratified_clusters(x, groups, config.k, seed + b)
+            if clustering == "per-dataset"
+            else kmeans_clusters(x, config.k, seed + b)
+            for b in range(config.bags)
+        ]
+        sizes = [len(centroids) for centroids, _ in found]
+        offsets = np.cumsum([0, *sizes[:-1]])
+        labels = [
+            bag_labels + offset for (_, bag_labels), offset in zip(found, offsets, strict=True)
+        ]
+        tables = cluster_stats(
+            np.vstack([centroids for centroids, _ in found]),
+            np.repeat(np.arange(config.bags), sizes),
+            np.vstack(labels),
+            s,
+            c,
         )
-        if clustering == "per-dataset":
-            groups = [""] * len(x) if datasets is None else list(datasets)
-            if len(groups) != len(x):
-                raise InputError("per-dataset clustering needs one dataset name per query")
-            centroids, labels = stratified_clusters(x, groups, config.k, seed)
-        else:
-            centroids, labels = kmeans_clusters(x, config.k, seed)
-        config = replace(config, k=len(centroids))
-        tables = cluster_stats(centroids, labels, s, c)
+        config = replace(config, k=max(sizes))
         return cls(embedder_name, list(models), config, tables, dict(meta or {}))
 
     def update(
@@ -173,8 +209,10 @@ class ClusterRouter:
         outcomes on queries assigned to the existing centroids; no re-clustering."""
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         self._check_dim(x.shape[1])
-        labels = nearest_clusters(self._centroids, x)
-        fresh = cluster_stats(self._centroids, labels, s, c)
+        bags = self.tables.bags
+        fresh = cluster_stats(
+            self._centroids, bags, nearest_clusters(self._centroids, bags, x), s, c
+        )
         merged_models, tables = merge_columns(self.tables, self.models, fresh, list(models))
         return ClusterRouter(self.embedder_name, merged_models, self.config, tables, self.meta)
 
@@ -208,20 +246,37 @@ class ClusterRouter:
         weights = np.exp(logits)
         return weights / weights.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
+    def _nearest(self, sims: npt.NDArray[np.floating[Any]]) -> tuple[IntArray, FloatMatrix]:
+        """For (n, k) cosine similarities: each row's top-p clusters in every bag, nearest
+        first, and their weights (softmax within a bag, divided by the number of bags);
+        both (n, bags · top_p)."""
+        n, (bags, width), p = len(sims), self._groups.shape, self._top_p
+        if bags * width == self.k:  # bags of equal size, stored in order: no padding
+            padded = sims.reshape(n, bags, width)
+        else:
+            padded = np.hstack([sims, np.full((n, 1), -np.inf, sims.dtype)])[:, self._groups]
+        if n > 1 and p < width:  # a partial sort first pays off over many rows
+            local = np.argpartition(-padded, p - 1, axis=2)[..., :p]
+            order = np.argsort(-np.take_along_axis(padded, local, axis=2), axis=2, kind="stable")
+            local = np.take_along_axis(local, order, axis=2)
+        else:
+            local = np.argsort(-padded, axis=2, kind="stable")[..., :p]
+        near = np.take_along_axis(padded, local, axis=2)
+        ids = self._groups[np.arange(bags)[:, np.newaxis], local]
+        weights = self._weights(near.astype(np.float64)) / bags
+        return ids.reshape(n, bags * p), weights.reshape(n, bags * p)
+
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
         """The model for one embedded query, with its nearest clusters, weights and scores."""
         v = np.asarray(vector, dtype=np.float32).reshape(-1)
         self._check_dim(v.shape[0])
         sims = (self._centroids @ v) / max(float(np.sqrt(v @ v)), 1e-12)
-        p = self._top_p
-        top = np.argpartition(-sims, p - 1)[:p] if p < len(sims) else np.arange(len(sims))
-        top = top[np.argsort(-sims[top], kind="stable")]
-        weights = self._weights(sims[top].astype(np.float64))
-        scores = weights @ self.table(alpha)[top]
+        top, weights = self._nearest(sims[np.newaxis, :])
+        scores = weights[0] @ self.table(alpha)[top[0]]
         return RouteDecision(
             model=self.models[int(scores.argmax())],
-            clusters=top.tolist(),
-            weights=weights.tolist(),
+            clusters=top[0].tolist(),
+            weights=weights[0].tolist(),
             scores=dict(zip(self.models, scores.tolist(), strict=True)),
         )
 
@@ -236,13 +291,7 @@ class ClusterRouter:
         for start in range(0, len(x), chunk):
             rows = x[start : start + chunk]
             norms = np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-            sims = (rows @ self._centroids.T) / norms
-            p = self._top_p
-            top = np.argpartition(-sims, p - 1, axis=1)[:, :p] if p < self.k else None
-            top = np.broadcast_to(np.arange(self.k), sims.shape) if top is None else top
-            order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
-            top = np.take_along_axis(top, order, axis=1)
-            weights = self._weights(np.take_along_axis(sims, top, axis=1).astype(np.float64))
+            top, weights = self._nearest((rows @ self._centroids.T) / norms)
             scores = np.einsum("np,npm->nm", weights, table[top])
             out[start : start + len(rows)] = scores.argmax(axis=1)
         return out

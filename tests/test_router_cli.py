@@ -40,9 +40,11 @@ def fitted(tmp_path):
 
 def test_fit_writes_an_artifact(tmp_path, capsys):
     out, _ = fit_tiny(tmp_path, clustering=None)  # by default each dataset is clustered apart
-    assert "fitted 2 clusters on 6 queries × 2 models with hashing-64" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "fitted 5 bags of 2 clusters on 6 queries × 2 models with hashing-64" in printed
     router = load_router(out, embedder_name="hashing-64", embedder_dim=64)
-    assert router.models == ["big", "small"] and router.k == 2  # at least one per dataset
+    assert router.models == ["big", "small"] and router.config.k == 2  # at least one per dataset
+    assert router.config.bags == 5 and router.k == 10
     assert router.config.clustering == "per-dataset"
     assert router.meta["datasets"] == {"math": 4, "trivia": 2}
     assert router.meta["text_field"] == "query_last"
@@ -83,7 +85,8 @@ def test_route_writes_one_line_per_query_in_order(fitted, capsys):
     assert run("route", "--router", str(out), "--data", str(TINY), "--alpha", "0",
                "--cache-dir", cache) == 0  # fmt: skip
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert lines == [{"index": i, "model": "small", "clusters": [0]}
+    # k=1 and 5 bags: each bag's one cluster votes
+    assert lines == [{"index": i, "model": "small", "clusters": [0, 1, 2, 3, 4]}
                      for i in ["m1", "m2", "m3", "m4", "t1", "t2"]]  # fmt: skip
 
 
@@ -93,7 +96,11 @@ def test_route_accepts_plain_queries_without_records(fitted, tmp_path, capsys):
     plain.write_text(json.dumps({"query": "What is 7 + 8?", "index": 41}) + "\n")
     capsys.readouterr()
     assert run("route", "--router", str(out), "--data", str(plain), "--cache-dir", cache) == 0
-    assert json.loads(capsys.readouterr().out) == {"index": 41, "model": "big", "clusters": [0]}
+    assert json.loads(capsys.readouterr().out) == {
+        "index": 41,
+        "model": "big",
+        "clusters": [0, 1, 2, 3, 4],
+    }
 
 
 def test_update_adds_a_model(fitted, tmp_path, capsys):

@@ -33,7 +33,7 @@ def hand_table(per_group: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def fit_hand(**options) -> ClusterRouter:
     x, scores, costs = hand_table()
-    options = {"k": 2, "top_p": 1, **options}
+    options = {"k": 2, "top_p": 1, "bags": 1, **options}
     return ClusterRouter.fit(x, scores, costs, MODELS, embedder_name="test-3", **options)
 
 
@@ -224,6 +224,10 @@ def edit_json(folder, change):
         (lambda f: edit_json(f, lambda d: d["config"].update(vote="loud")), "invalid config"),
         (lambda f: edit_json(f, lambda d: d.pop("models")), "field 'models' is missing"),
         (lambda f: edit_json(f, lambda d: d["embedder"].update(dim="3")), "'dim' is missing"),
+        (lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=-1)),
+         "bag = -1 is not a clustering number"),
+        (lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=1)),
+         "tables hold 2 clusterings, the config 1"),
     ],
 )  # fmt: skip
 def test_damaged_artifacts_give_one_clear_error(artifact, damage, message):
@@ -240,15 +244,56 @@ def test_per_dataset_clustering_never_mixes_datasets():
     x = rng.normal(size=(90, 8)).astype(np.float32)  # no structure: global k-means would mix
     datasets = ["gsm8k"] * 60 + ["mmlu"] * 30
     scores = rng.random((90, 2))
-    router = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6,
+    router = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6, bags=1,
                                clustering="per-dataset", datasets=datasets)  # fmt: skip
     assert router.k == 6 and router.config.clustering == "per-dataset"
     # clusters 0-3 hold exactly gsm8k's 60 queries (k shared out by size), 4-5 mmlu's 30
     assert router.tables.sizes[:4].sum() == 60 and router.tables.sizes[4:].sum() == 30
-    glob = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6,
+    glob = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6, bags=1,
                              clustering="global")  # fmt: skip
     assert glob.tables.sizes[:4].sum() != 60 or glob.tables.sizes[4:].sum() != 30
     with pytest.raises(InputError, match="one dataset name per query"):
         ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", datasets=["gsm8k"])
-    unlabelled = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6)
+    unlabelled = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6, bags=1)
     assert np.array_equal(unlabelled.tables.centroids, glob.tables.centroids)  # one dataset
+
+
+def random_table(n: int = 300, m: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(n, 16)).astype(np.float32)
+    return x, (rng.random((n, m)) < 0.5).astype(float), rng.random((n, m))
+
+
+def test_bagged_router_averages_the_votes_of_its_clusterings(tmp_path):
+    x, scores, costs = random_table()
+    models = ["a", "b", "c", "d"]
+    fit = {"embedder_name": "t", "k": 8, "clustering": "global"}
+    bagged = ClusterRouter.fit(x, scores, costs, models, bags=3, seed=4, **fit)
+    alone = [
+        ClusterRouter.fit(x, scores, costs, models, seed=4 + b, bags=1, **fit) for b in range(3)
+    ]
+    assert bagged.k == 24 and bagged.tables.bags.tolist() == [0] * 8 + [1] * 8 + [2] * 8
+    assert bagged.tables.sizes.sum() == 3 * len(x)  # every query is in one cluster per bag
+    for v in x[:40]:
+        for alpha in (0.0, 0.6, 1.0):
+            decision = bagged.route(v, alpha)
+            mean = np.mean([list(r.route(v, alpha).scores.values()) for r in alone], axis=0)
+            assert list(decision.scores.values()) == pytest.approx(mean.tolist())
+            assert len(decision.clusters) == 12 and sum(decision.weights) == pytest.approx(1.0)
+    assert bagged.route_batch(x, 0.5, chunk=64).tolist() == [
+        models.index(bagged.route(v, 0.5).model) for v in x
+    ]
+    save_router(bagged, tmp_path / "r")
+    loaded = load_router(tmp_path / "r")
+    assert (
+        loaded.config.bags == 3 and loaded.route_batch(x).tolist() == bagged.route_batch(x).tolist()
+    )
+
+
+def test_update_of_a_bagged_router_fills_the_new_column_in_every_clustering():
+    x, scores, costs = random_table()
+    router = ClusterRouter.fit(x, scores, costs, list("abcd"), embedder_name="t", k=8, bags=2)
+    updated = router.update(x, np.ones((len(x), 1)), np.zeros((len(x), 1)), ["e"])
+    assert updated.tables.counts[:, 4].sum() == 2 * len(x)  # each query counted once per bag
+    assert updated.tables.counts[:8, 4].sum() == updated.tables.counts[8:, 4].sum() == len(x)
+    assert set(updated.route_batch(x, 1.0).tolist()) == {4}  # always right, and free
