@@ -56,6 +56,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "min-acc 0.3": {**GLOBAL, "min_accuracy": 0.3},
     "per-dataset k-means": {"bags": 1},
     "per-dataset, k=30, β=27": {"k": 30, "beta": 27.0, "bags": 1},
+    "per-dataset, 3 bags": {"bags": 3},
     "global, 5 bags": {**GLOBAL, "bags": 5},
     "per-dataset, 5 bags (default)": {},
 }

@@ -146,6 +146,7 @@ class ClusterRouter:
         self._groups = np.full((len(groups), max(len(g) for g in groups)), self.k)
         for b, ids in enumerate(groups):
             self._groups[b, : len(ids)] = ids
+        self._bag_rows = np.arange(len(groups))[:, np.newaxis]
 
     @property
     def k(self) -> int:
@@ -240,30 +241,26 @@ class ClusterRouter:
         self._by_alpha[alpha] = x
         return x
 
-    def _weights(self, sims: FloatMatrix) -> FloatMatrix:
-        """softmax(−β·(1 − cos)) over the last axis, shifted for stability."""
-        logits = self.config.beta * (sims - sims.max(axis=-1, keepdims=True))
-        weights = np.exp(logits)
-        return weights / weights.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
-
     def _nearest(self, sims: npt.NDArray[np.floating[Any]]) -> tuple[IntArray, FloatMatrix]:
         """For (n, k) cosine similarities: each row's top-p clusters in every bag, nearest
-        first, and their weights (softmax within a bag, divided by the number of bags);
-        both (n, bags · top_p)."""
+        first, and their weights, softmax(−β·(1 − cos)) within a bag divided by the number
+        of bags; both (n, bags · top_p)."""
         n, (bags, width), p = len(sims), self._groups.shape, self._top_p
         if bags * width == self.k:  # bags of equal size, stored in order: no padding
-            padded = sims.reshape(n, bags, width)
+            grid = sims.reshape(n * bags, width)
         else:
-            padded = np.hstack([sims, np.full((n, 1), -np.inf, sims.dtype)])[:, self._groups]
-        if n > 1 and p < width:  # a partial sort first pays off over many rows
-            local = np.argpartition(-padded, p - 1, axis=2)[..., :p]
-            order = np.argsort(-np.take_along_axis(padded, local, axis=2), axis=2, kind="stable")
-            local = np.take_along_axis(local, order, axis=2)
+            padded = np.hstack([sims, np.full((n, 1), -np.inf, sims.dtype)])
+            grid = padded[:, self._groups].reshape(n * bags, width)
+        rows = self._bag_rows if n == 1 else np.arange(n * bags)[:, np.newaxis]
+        if n > 1 and p < width:  # over many rows a partial sort first pays off
+            local = np.argpartition(-grid, p - 1, axis=1)[:, :p]
+            local = local[rows, np.argsort(-grid[rows, local], axis=1)]
         else:
-            local = np.argsort(-padded, axis=2, kind="stable")[..., :p]
-        near = np.take_along_axis(padded, local, axis=2)
-        ids = self._groups[np.arange(bags)[:, np.newaxis], local]
-        weights = self._weights(near.astype(np.float64)) / bags
+            local = np.argsort(-grid, axis=1)[:, :p]
+        near = grid[rows, local].astype(np.float64)
+        weights = np.exp(self.config.beta * (near - near[:, :1]))
+        weights /= weights.sum(axis=1, keepdims=True) * bags
+        ids = self._groups[rows % bags, local]
         return ids.reshape(n, bags * p), weights.reshape(n, bags * p)
 
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
