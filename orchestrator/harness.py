@@ -196,18 +196,22 @@ class Harness:
 
     def orchestrator(self, conf: Configuration) -> Orchestrator:
         from orchestrator.api import Orchestrator
+        from orchestrator.routing import FixedRouter
 
         key = (conf.graph, conf.model)
         if key not in self._built:
             routed = conf.model == "routed"
             if routed and self.router is None:
                 raise ConfigError("a routed configuration needs a router artifact (--router)")
-            fixed = conf.model in ("routed", "default")
-            cfg = self.config if fixed else pinned(self.config, conf.model)
+            router: Router | None = self.router if routed else None
+            cfg = self.config
+            if conf.model not in ("routed", "default"):
+                # every call on the one model, whatever router the config has
+                cfg = pinned(self.config, conf.model)
+                router = FixedRouter(conf.model, self.embedder.name)
             self._built[key] = Orchestrator.from_config(
-                cfg, graph=conf.graph, embedder=self.embedder,
-                router=self.router if routed else None,
-            )  # fmt: skip
+                cfg, graph=conf.graph, embedder=self.embedder, router=router
+            )
         return self._built[key]
 
     async def run(

@@ -301,7 +301,15 @@ def test_eval_cli_module_imports_only_the_standard_library():
     assert out.stdout.strip() == "['orchestrator.eval_cli']"
 
 
-def test_eval_command_adds_a_routed_configuration_next_to_pinned_ones(scripted, tmp_path, capsys):
+TWO_MODELS = (
+    '[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 10.0\noutput_usd_per_mtok = 30.0\n'
+    '[[models]]\nid = "scripted/small"\ninput_usd_per_mtok = 1.0\noutput_usd_per_mtok = 2.0\n'
+    '[embedder]\nname = "hashing-32"\n'
+)
+
+
+def small_is_always_right(folder):
+    """A router artifact that sends every GSM question to scripted/small."""
     import numpy as np
 
     from orchestrator.router_artifact import save_router
@@ -309,18 +317,19 @@ def test_eval_command_adds_a_routed_configuration_next_to_pinned_ones(scripted, 
 
     texts = [q["question"] for q in GSM] * 10
     embeddings = HashingEmbedder(32).embed(texts)
-    scores = np.tile([[0.0, 1.0]], (len(texts), 1))  # the small model is always right
+    scores = np.tile([[0.0, 1.0]], (len(texts), 1))
     router = ClusterRouter.fit(embeddings, scores, None, ["scripted/big", "scripted/small"],
                                embedder_name="hashing-32", k=2)  # fmt: skip
-    save_router(router, tmp_path / "router")
+    save_router(router, folder)
+    return folder
+
+
+def test_eval_command_adds_a_routed_configuration_next_to_pinned_ones(scripted, tmp_path, capsys):
+    router = small_is_always_right(tmp_path / "router")
     engine = scripted(adder())
     args = eval_args(tmp_path, "--graph", "single", "--limit", "2", "--json",
-                     "--models", "scripted/big", "--router", str(tmp_path / "router"))  # fmt: skip
-    (tmp_path / "c.toml").write_text(
-        '[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 10.0\noutput_usd_per_mtok = 30.0\n'
-        '[[models]]\nid = "scripted/small"\ninput_usd_per_mtok = 1.0\noutput_usd_per_mtok = 2.0\n'
-        '[embedder]\nname = "hashing-32"\n'
-    )
+                     "--models", "scripted/big", "--router", str(router))  # fmt: skip
+    (tmp_path / "c.toml").write_text(TWO_MODELS)
     assert args.func(args) == 0
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
     assert {r["model"]: r["models"] for r in rows} == {
@@ -328,3 +337,16 @@ def test_eval_command_adds_a_routed_configuration_next_to_pinned_ones(scripted, 
     assert [c.model for c in engine.calls] == ["big", "small", "big", "small"]
     assert set(json.loads(capsys.readouterr().out)["summary"]) == {
         "single w=1 d=0 model=scripted/big", "single w=1 d=0 model=routed"}  # fmt: skip
+
+
+def test_a_pinned_configuration_ignores_the_configs_router(scripted, tmp_path):
+    router = small_is_always_right(tmp_path / "router")
+    engine = scripted(adder())
+    args = eval_args(tmp_path, "--graph", "single", "--limit", "2", "--json",
+                     "--models", "scripted/big,scripted/small")  # fmt: skip
+    (tmp_path / "c.toml").write_text(TWO_MODELS + f'[router]\npath = "{router}"\n')
+    assert args.func(args) == 0
+    rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
+    assert {r["model"]: r["models"] for r in rows} == {
+        "scripted/big": ["scripted/big"], "scripted/small": ["scripted/small"]}  # fmt: skip
+    assert [c.model for c in engine.calls] == ["big", "small", "big", "small"]
