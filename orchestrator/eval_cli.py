@@ -58,6 +58,12 @@ def _sweep_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--models", help="comma-separated model ids, one pinned configuration each")
     p.add_argument("--router", metavar="DIR", help="router artifact: adds a routed configuration")
+    p.add_argument(
+        "--alphas",
+        metavar="A[,A…]",
+        help="router α values in [0, 1]: the routed (or default) configuration once per α "
+        "(default: the config's α)",
+    )
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
@@ -87,6 +93,18 @@ def _ints(text: str | None, what: str) -> list[int]:
         raise InputError(f"--{what} takes comma-separated integers, not {text!r}") from None
     if any(v < 0 for v in values):
         raise InputError(f"--{what} values must not be negative: {text!r}")
+    return values
+
+
+def _alphas(text: str | None) -> list[float]:
+    from orchestrator.errors import InputError
+
+    try:
+        values = [float(v) for v in (text or "").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"--alphas takes comma-separated numbers, not {text!r}") from None
+    if not all(0.0 <= v <= 1.0 for v in values):
+        raise InputError(f"--alphas values must lie in [0, 1]: {text!r}")
     return values
 
 
@@ -174,7 +192,7 @@ def eval_command(args: argparse.Namespace) -> int:
     questions = [q for path in args.data for q in read_qa(path, args.limit)]
     configurations = expand(
         _words(args.graph), _ints(args.width, "width"), _ints(args.depth, "depth"),
-        _ints(args.budget_tokens, "budget-tokens"), _model_choices(args),
+        _ints(args.budget_tokens, "budget-tokens"), _model_choices(args), _alphas(args.alphas),
     )  # fmt: skip
     executor = make_executor(args.executor, args.address, args.setup)
     embedder = make_embedder(config.embedder.name)

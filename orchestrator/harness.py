@@ -35,13 +35,15 @@ RowHook = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class Configuration:
-    """One point of the sweep. `model` is a model id, `routed` or `default`."""
+    """One point of the sweep. `model` is a model id, `routed` or `default`; `alpha`, when
+    set, is the router's α for a routed or default configuration (else the config's)."""
 
     graph: str
     width: int = 1
     depth: int = 0
     budget_tokens: int | None = None
     model: str = "default"
+    alpha: float | None = None
 
     @property
     def key(self) -> str:
@@ -50,31 +52,43 @@ class Configuration:
             if self.budget_tokens is not None
             else f"w={self.width} d={self.depth}"
         )
-        return f"{self.graph} {shape} model={self.model}"
+        alpha = "" if self.alpha is None else f" alpha={self.alpha:g}"
+        return f"{self.graph} {shape} model={self.model}{alpha}"
 
     def to_json(self) -> dict[str, Any]:
         return {"graph": self.graph, "width": self.width, "depth": self.depth,
-                "budget_tokens": self.budget_tokens, "model": self.model}  # fmt: skip
+                "budget_tokens": self.budget_tokens, "model": self.model,
+                "alpha": self.alpha}  # fmt: skip
 
 
 def expand(
     graphs: Sequence[str], widths: Sequence[int], depths: Sequence[int],
     budgets: Sequence[int] = (), models: Sequence[str] = ("default",),
+    alphas: Sequence[float] = (),
 ) -> list[Configuration]:  # fmt: skip
     """The sweep: budgets when given (each graph divides them), else widths for the wide and
-    single graphs, depths for the deep ones, and every pair for a custom graph."""
+    single graphs, depths for the deep ones, and every pair for a custom graph; each routed
+    or default model choice once per α in `alphas` (once, at the config's α, without)."""
     out: list[Configuration] = []
     for model in models:
-        for graph in graphs:
-            if budgets:
-                out += [Configuration(graph, budget_tokens=b, model=model) for b in budgets]
-            elif graph in DEEP_GRAPHS:
-                out += [Configuration(graph, 1, d, model=model) for d in depths]
-            elif graph in WIDE_GRAPHS:
-                out += [Configuration(graph, w, 0, model=model) for w in widths]
-            else:
-                out += [Configuration(graph, w, d, model=model) for w in widths for d in depths]
+        routed = model in ("routed", "default") and alphas
+        for alpha in alphas if routed else [None]:
+            for graph in graphs:
+                out += _shapes(graph, widths, depths, budgets, model, alpha)
     return out
+
+
+def _shapes(
+    graph: str, widths: Sequence[int], depths: Sequence[int], budgets: Sequence[int],
+    model: str, alpha: float | None,
+) -> list[Configuration]:  # fmt: skip
+    if budgets:
+        return [Configuration(graph, budget_tokens=b, model=model, alpha=alpha) for b in budgets]
+    if graph in DEEP_GRAPHS:
+        return [Configuration(graph, 1, d, model=model, alpha=alpha) for d in depths]
+    if graph in WIDE_GRAPHS:
+        return [Configuration(graph, w, 0, model=model, alpha=alpha) for w in widths]
+    return [Configuration(graph, w, d, model=model, alpha=alpha) for w in widths for d in depths]
 
 
 def pinned(config: Config, model: str) -> Config:
@@ -192,13 +206,13 @@ class Harness:
     ) -> None:  # fmt: skip
         self.config, self.embedder, self.router = config, embedder, router
         self.concurrency = max(concurrency, 1)
-        self._built: dict[tuple[str, str], Orchestrator] = {}
+        self._built: dict[tuple[str, str, float | None], Orchestrator] = {}
 
     def orchestrator(self, conf: Configuration) -> Orchestrator:
         from orchestrator.api import Orchestrator
         from orchestrator.routing import FixedRouter
 
-        key = (conf.graph, conf.model)
+        key = (conf.graph, conf.model, conf.alpha)
         if key not in self._built:
             routed = conf.model == "routed"
             if routed and self.router is None:
@@ -209,6 +223,10 @@ class Harness:
                 # every call on the one model, whatever router the config has
                 cfg = pinned(self.config, conf.model)
                 router = FixedRouter(conf.model, self.embedder.name)
+            elif conf.alpha is not None:
+                cfg = cfg.model_copy(
+                    update={"router": cfg.router.model_copy(update={"alpha": conf.alpha})}
+                )
             self._built[key] = Orchestrator.from_config(
                 cfg, graph=conf.graph, embedder=self.embedder, router=router
             )

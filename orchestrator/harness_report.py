@@ -14,7 +14,7 @@ from typing import Any
 SUMMARY_FILE = "summary.json"
 TOKENS_PLOT = "accuracy_vs_tokens.png"
 COST_PLOT = "accuracy_vs_cost.png"
-_CONF_FIELDS = ("graph", "width", "depth", "budget_tokens", "model")
+_CONF_FIELDS = ("graph", "width", "depth", "budget_tokens", "model", "alpha")
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -85,14 +85,20 @@ def _series(summary: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]
         kind = "budget" if item["budget_tokens"] is not None else "fixed"
         series[f"{item['graph']} ({item['model']}, {kind})"].append(item)
     for points in series.values():
-        points.sort(key=lambda p: (p["budget_tokens"] or 0, p["width"], p["depth"]))
+        points.sort(
+            key=lambda p: (p["budget_tokens"] or 0, p["width"], p["depth"], p["alpha"] or 0)
+        )
     return series
 
 
 def _label(item: dict[str, Any]) -> str:
     if item["budget_tokens"] is not None:
-        return f"B={item['budget_tokens']}"
-    return f"d={item['depth']}" if str(item["graph"]).startswith("deep") else f"w={item['width']}"
+        shape = f"B={item['budget_tokens']}"
+    elif str(item["graph"]).startswith("deep"):
+        shape = f"d={item['depth']}"
+    else:
+        shape = f"w={item['width']}"
+    return shape if item["alpha"] is None else f"{shape} α={item['alpha']:g}"
 
 
 def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) -> Path:

@@ -91,6 +91,11 @@ def test_expand_configurations():
     budgets = expand(["wide", "deep"], [1], [0], [500, 1000], ["a", "b"])
     assert [c.key for c in budgets][:2] == ["wide B=500 model=a", "wide B=1000 model=a"]
     assert len(budgets) == 8
+    alphas = expand(["single"], [1], [0], (), ["m", "routed"], [0.5, 1.0])
+    assert [c.key for c in alphas] == [
+        "single w=1 d=0 model=m", "single w=1 d=0 model=routed alpha=0.5",
+        "single w=1 d=0 model=routed alpha=1",
+    ]  # fmt: skip
 
 
 def test_pinned_puts_every_role_on_one_model():
@@ -135,6 +140,7 @@ async def test_rows_carry_everything_the_issue_lists(scripted, tmp_path):
     assert rows[0] | {"latency_s": 0} == {
         "question_id": "g0", "dataset": "gsm8k", "configuration": "single w=1 d=0 model=default",
         "graph": "single", "width": 1, "depth": 0, "budget_tokens": None, "model": "default",
+        "alpha": None,
         "gold": ["0"], "answer": "0", "correct": True, "em": 1.0, "f1": 1.0,
         "prompt_tokens": prompt_tokens, "completion_tokens": 2,
         "cost_usd": pytest.approx((prompt_tokens * 10 + 2 * 30) / 1e6), "latency_s": 0,
@@ -286,7 +292,9 @@ def test_eval_command_plots_wide_and_deep_curves_and_a_budget_sweep(scripted, tm
     assert "summary" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--width", "1,x"), ("--depth", "-1")])
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--width", "1,x"), ("--depth", "-1"), ("--alphas", "0.5,2")]
+)
 def test_eval_command_rejects_bad_lists(scripted, tmp_path, flag, value):
     args = eval_args(tmp_path, flag, value)
     with pytest.raises(InputError, match=flag):
@@ -308,8 +316,9 @@ TWO_MODELS = (
 )
 
 
-def small_is_always_right(folder):
-    """A router artifact that sends every GSM question to scripted/small."""
+def gsm_router(folder, scores, costs=None):
+    """A router artifact over scripted/big and scripted/small with these per-query records
+    (one row, repeated for every GSM question)."""
     import numpy as np
 
     from orchestrator.router_artifact import save_router
@@ -317,11 +326,16 @@ def small_is_always_right(folder):
 
     texts = [q["question"] for q in GSM] * 10
     embeddings = HashingEmbedder(32).embed(texts)
-    scores = np.tile([[0.0, 1.0]], (len(texts), 1))
-    router = ClusterRouter.fit(embeddings, scores, None, ["scripted/big", "scripted/small"],
-                               embedder_name="hashing-32", k=2)  # fmt: skip
+    costs = None if costs is None else np.tile([costs], (len(texts), 1))
+    router = ClusterRouter.fit(embeddings, np.tile([scores], (len(texts), 1)), costs,
+                               ["scripted/big", "scripted/small"], embedder_name="hashing-32",
+                               k=2)  # fmt: skip
     save_router(router, folder)
     return folder
+
+
+def small_is_always_right(folder):
+    return gsm_router(folder, [0.0, 1.0])
 
 
 def test_eval_command_adds_a_routed_configuration_next_to_pinned_ones(scripted, tmp_path, capsys):
@@ -350,3 +364,19 @@ def test_a_pinned_configuration_ignores_the_configs_router(scripted, tmp_path):
     assert {r["model"]: r["models"] for r in rows} == {
         "scripted/big": ["scripted/big"], "scripted/small": ["scripted/small"]}  # fmt: skip
     assert [c.model for c in engine.calls] == ["big", "small", "big", "small"]
+
+
+def test_alphas_route_once_per_alpha(scripted, tmp_path):
+    router = gsm_router(tmp_path / "router", scores=[1.0, 0.5], costs=[30.0, 2.0])
+    engine = scripted(adder())
+    args = eval_args(tmp_path, "--graph", "single", "--limit", "1", "--json",
+                     "--router", str(router), "--alphas", "0,1")  # fmt: skip
+    (tmp_path / "c.toml").write_text(TWO_MODELS)
+    assert args.func(args) == 0
+    rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
+    assert {r["configuration"]: r["models"] for r in rows} == {
+        "single w=1 d=0 model=routed alpha=0": ["scripted/small"],  # α=0: the cheaper
+        "single w=1 d=0 model=routed alpha=1": ["scripted/big"],  # α=1: the more accurate
+    }
+    assert [r["alpha"] for r in rows] == [0.0, 1.0]
+    assert [c.model for c in engine.calls] == ["small", "big"]
