@@ -83,17 +83,8 @@ def fit_command(args: argparse.Namespace) -> int:
     table = _table(args, "query_last")
     with embedding(args.embedder, args.cache_dir) as embedder:
         vectors = embedder.embed(table.texts)
-    knobs = (
-        "k",
-        "top_p",
-        "beta",
-        "cost_norm",
-        "vote",
-        "min_accuracy",
-        "seed",
-        "clustering",
-        "bags",
-    )
+    knobs = ("k", "top_p", "beta", "cost_norm", "vote", "min_accuracy", "seed", "clustering",
+             "bags")  # fmt: skip
     router = ClusterRouter.fit(
         vectors, table.scores, table.costs, table.models, embedder_name=embedder.name,
         datasets=table.datasets, meta=_fit_meta(table, args),
