@@ -88,6 +88,15 @@ class Config(_Strict):
                 raise ValueError(f"{field} = {ref!r} is not in the model pool {ids}")
         return self
 
+    def amended(
+        self, *, router: dict[str, Any] | None = None, graph: dict[str, Any] | None = None
+    ) -> Config:
+        """A copy with these fields of the router and graph sections replaced."""
+        return self.model_copy(update={
+            "router": self.router.model_copy(update=router or {}),
+            "graph": self.graph.model_copy(update=graph or {}),
+        })  # fmt: skip
+
     def model(self, model_id: str) -> ModelConfig:
         for m in self.models:
             if m.id == model_id:

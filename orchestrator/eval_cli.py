@@ -125,8 +125,7 @@ def _configured(args: argparse.Namespace) -> Any:
     config = load_config(args.config)
     if not args.aggregator:
         return config
-    graph = config.graph.model_copy(update={"aggregator": args.aggregator})
-    return config.model_copy(update={"graph": graph})
+    return config.amended(graph={"aggregator": args.aggregator})
 
 
 def _router(args: argparse.Namespace, embedder: Any) -> Any:

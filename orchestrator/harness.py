@@ -94,9 +94,9 @@ def _shapes(
 def pinned(config: Config, model: str) -> Config:
     """The config with every role (router default, planner, synthesizer) on one model."""
     config.model(model)  # an unknown id fails here, naming the pool
-    router = config.router.model_copy(update={"default_model": model})
-    graph = config.graph.model_copy(update={"planner_model": model, "synthesizer_model": model})
-    return config.model_copy(update={"router": router, "graph": graph})
+    return config.amended(
+        router={"default_model": model}, graph={"planner_model": model, "synthesizer_model": model}
+    )
 
 
 class ResultsLog:
@@ -224,9 +224,7 @@ class Harness:
                 cfg = pinned(self.config, conf.model)
                 router = FixedRouter(conf.model, self.embedder.name)
             elif conf.alpha is not None:
-                cfg = cfg.model_copy(
-                    update={"router": cfg.router.model_copy(update={"alpha": conf.alpha})}
-                )
+                cfg = cfg.amended(router={"alpha": conf.alpha})
             self._built[key] = Orchestrator.from_config(
                 cfg, graph=conf.graph, embedder=self.embedder, router=router
             )

@@ -116,7 +116,6 @@ class Service:
     def tuned(self, policy: Policy, request: ChatRequest) -> Orchestrator:
         """The policy's orchestrator with the request's α, temperature and answer length."""
         base = self.orchestrators[str(policy.graph)]
-        cfg = base.config
         graph: dict[str, Any] = {}
         if request.temperature is not None:
             graph["temperature"] = request.temperature
@@ -125,8 +124,7 @@ class Service:
         router = {"alpha": policy.alpha} if policy.alpha is not None else {}
         if not graph and not router:
             return base
-        cfg = cfg.model_copy(update={"graph": cfg.graph.model_copy(update=graph),
-                                     "router": cfg.router.model_copy(update=router)})  # fmt: skip
+        cfg = base.config.amended(graph=graph, router=router)
         return Orchestrator(cfg, graph=base.graph, models=base.models, embedder=base.embedder,
                             router=base.router)  # fmt: skip
 
