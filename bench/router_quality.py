@@ -271,8 +271,8 @@ def main() -> None:
     embedders = args.embedders.split(",")
     print(f"held-out 20% of each table, means over {args.seeds} seeded splits\n")
     print(HEADER)
+    only = [v for v in args.variants.split(",") if v]
     for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
-        only = [v for v in args.variants.split(",") if v]
         for row in run_table(name, embedders, args.seeds, cache, args.tune, only):
             print(row, flush=True)
     if not args.no_timings:

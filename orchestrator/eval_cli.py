@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 _EPILOG = """examples:
   orchestrator eval --graph wide,deep,single --data gsm8k.jsonl --limit 20 \\
@@ -84,13 +85,22 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    "built, here and in every Ray worker (e.g. to register an engine)")  # fmt: skip
 
 
-def _ints(text: str | None, what: str) -> list[int]:
+N = TypeVar("N", int, float)
+
+
+def _numbers(text: str | None, what: str, kind: Callable[[str], N], noun: str) -> list[N]:
     from orchestrator.errors import InputError
 
     try:
-        values = [int(v) for v in (text or "").split(",") if v.strip()]
+        return [kind(v) for v in (text or "").split(",") if v.strip()]
     except ValueError:
-        raise InputError(f"--{what} takes comma-separated integers, not {text!r}") from None
+        raise InputError(f"--{what} takes comma-separated {noun}, not {text!r}") from None
+
+
+def _ints(text: str | None, what: str) -> list[int]:
+    from orchestrator.errors import InputError
+
+    values = _numbers(text, what, int, "integers")
     if any(v < 0 for v in values):
         raise InputError(f"--{what} values must not be negative: {text!r}")
     return values
@@ -99,10 +109,7 @@ def _ints(text: str | None, what: str) -> list[int]:
 def _alphas(text: str | None) -> list[float]:
     from orchestrator.errors import InputError
 
-    try:
-        values = [float(v) for v in (text or "").split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"--alphas takes comma-separated numbers, not {text!r}") from None
+    values = _numbers(text, "alphas", float, "numbers")
     if not all(0.0 <= v <= 1.0 for v in values):
         raise InputError(f"--alphas values must lie in [0, 1]: {text!r}")
     return values
