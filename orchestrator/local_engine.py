@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,11 @@ class LocalEngine:
 
     Calls run in worker threads; a per-model lock serialises loading and generation on a
     model (a llama.cpp context is not thread-safe), while different models run concurrently.
-    Every call evaluates its prompt from scratch, so a seed gives the same text whatever ran
-    before (reusing the KV-cache prefix changes the numerics and hence the samples).
+    A call whose messages repeat the model's previous call (the samples of a wide branch)
+    reuses that prompt's KV cache and evaluates only its last token; any other call starts from
+    an empty cache. Prompts always end on that last token evaluated alone, so the logits, and
+    hence the text a seed gives, are the same whether the prefix was reused or not, and
+    whatever ran before.
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class LocalEngine:
         self._cache_dir = cache_dir
         self._models: dict[str, Any] = {}  # name -> llama_cpp.Llama
         self._locks = {name: threading.Lock() for name in self._specs}
+        self._cached_prompt: dict[str, str] = {}  # name -> key of the prompt in its KV cache
 
     def _load(self, spec: LocalModelSpec) -> Any:
         """The model's Llama, loaded on first use. Call with the model's lock held."""
@@ -84,6 +89,7 @@ class LocalEngine:
                     n_threads_batch=self._n_threads,
                     verbose=False,
                 )
+            _evaluate_last_token_alone(llm)
             logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
             self._models[spec.name] = llm
         return self._models[spec.name]
@@ -96,10 +102,14 @@ class LocalEngine:
             if cancelled.is_set():  # given up while it waited for the model
                 return EngineReply("", 0, 0, "cancelled")
             llm = self._load(spec)
-            llm.reset()
+            key = json.dumps([messages, options["response_format"]], sort_keys=True)
+            if self._cached_prompt.pop(spec.name, None) != key:
+                llm.reset()
             try:
                 chunks = llm.create_chat_completion(messages=messages, stream=True, **options)
-                return _drain(llm, chunks, on_text, cancelled)
+                reply = _drain(llm, chunks, on_text, cancelled)
+                self._cached_prompt[spec.name] = key
+                return reply
             except ValueError as exc:
                 if "context window" not in str(exc):
                     raise
@@ -133,6 +143,22 @@ class LocalEngine:
             )
         finally:
             cancelled.set()
+
+
+def _evaluate_last_token_alone(llm: Any) -> None:
+    """Make `llm` evaluate a prompt's last token in a batch of its own. llama-cpp-python
+    re-evaluates only that token when it reuses a cached prompt, and a token's logits depend
+    (in the last bits) on the batch it was evaluated in; splitting it off every time makes
+    the reused and the fresh prompt bit-identical."""
+    evaluate = llm.eval
+
+    def split(tokens: Sequence[int]) -> None:
+        if len(tokens) > 1:
+            evaluate(tokens[:-1])
+            tokens = tokens[-1:]
+        evaluate(tokens)
+
+    llm.eval = split
 
 
 def _drain(

@@ -313,3 +313,42 @@ async def test_overlong_prompt_is_a_context_window_error(engine: LocalEngine) ->
             SMALL, messages, temperature=0.0, max_tokens=8, seed=None, json_mode=False
         )
     assert err.value.kind == "context_window"
+
+
+@pytest.mark.slow
+async def test_a_repeated_prompt_reuses_its_cache_and_samples_the_same(engine: LocalEngine) -> None:
+    """The samples of one prompt hand llama.cpp only its last token again, and the text a seed
+    gives is the same whether the prompt was reused or evaluated afresh."""
+    long = [{"role": "user", "content": "Summarise: " + "The river floods each spring. " * 40}]
+    other = [{"role": "user", "content": "Name a colour."}]
+    evaluated: list[list[int]] = []  # per call, the length of each eval handed to llama.cpp
+
+    async def call(messages: list[dict[str, str]], seed: int) -> tuple[str, int, int]:
+        evaluated.append([])
+        reply = await engine.generate(
+            SMALL, messages, temperature=1.0, max_tokens=8, seed=seed, json_mode=False
+        )
+        return reply.text, reply.prompt_tokens, (evaluated[-1] or [0])[0]
+
+    await call(other, 1)  # loads the model
+    llm = engine._models[SMALL]
+    evaluate = llm.eval
+    llm.eval = lambda tokens: (evaluated[-1].append(len(tokens)), evaluate(tokens))
+    try:
+        fresh = await call(long, 21)
+        reused = [await call(long, seed) for seed in (22, 21)]
+        await call(other, 2)
+        after_other = await call(long, 22)
+    finally:
+        llm.eval = evaluate
+    prompt_tokens = fresh[1]
+    assert prompt_tokens > 200
+    assert [first for _, _, first in (fresh, *reused, after_other)] == [
+        prompt_tokens,
+        1,
+        1,
+        prompt_tokens,
+    ]
+    assert all(tokens == prompt_tokens for _, tokens, _ in reused)  # usage still counts the prompt
+    assert reused[1][0] == fresh[0] and after_other[0] == reused[0][0]
+    assert fresh[0] != reused[0][0]
