@@ -126,7 +126,7 @@ def main() -> None:
 
     confs = [] if args.report_only else _configurations(args)
     written = asyncio.run(harness.run(questions, confs, log, on_row))
-    summary = write_summary(out, log.rows())
+    summary = write_summary(out, log.rows())["configurations"]
     write_plots(out, summary)
     print(f"\n{written} new rows in {time.perf_counter() - started:.0f}s; results in {out}\n")
     _table(summary, datasets)

@@ -169,19 +169,22 @@ async def _run(
         await executor.run(harness, questions, configurations, log, on_row)
 
 
-def _print_table(summary: dict[str, dict[str, Any]]) -> None:
+def _print_table(summary: dict[str, dict[str, Any]], left_out: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="summary")
-    for column in ("configuration", "n", "acc", "EM", "F1", "compl tok", "cost USD",
+    datasets = sorted({d for s in summary.values() for d in s["by_dataset"]})
+    caption = f"{left_out} rows left out: not every configuration answered their question"
+    table = Table(title="summary", caption=caption if left_out else None)
+    for column in ("configuration", "n", "acc", *datasets, "EM", "F1", "compl tok", "cost USD",
                    "p95 s", "errors"):  # fmt: skip
         table.add_column(column)
     for key, s in summary.items():
         table.add_row(
-            key, str(s["n"]), f"{s['accuracy']:.3f}", f"{s['em']:.3f}", f"{s['f1']:.3f}",
-            f"{s['mean_completion_tokens']:.0f}", f"{s['total_cost_usd']:.6f}",
-            f"{s['p95_latency_s']:.1f}", str(s["errors"]),
+            key, str(s["n"]), f"{s['accuracy']:.3f}",
+            *(f"{s['by_dataset'][d]['accuracy']:.3f}" for d in datasets),
+            f"{s['em']:.3f}", f"{s['f1']:.3f}", f"{s['mean_completion_tokens']:.0f}",
+            f"{s['total_cost_usd']:.6f}", f"{s['p95_latency_s']:.1f}", str(s["errors"]),
         )  # fmt: skip
     Console().print(table)
 
@@ -207,11 +210,13 @@ def eval_command(args: argparse.Namespace) -> int:
     log = ResultsLog(out / "results.jsonl")
     asyncio.run(_run(harness, questions, configurations, log, args.json, executor))
     rows = log.rows()
-    summary = write_summary(out, rows)
+    report = write_summary(out, rows)
+    summary = report["configurations"]
     plots = [] if args.no_plots else write_plots(out, summary)
     if args.json:
-        print(json.dumps({"out": str(out), "rows": len(rows), "summary": summary,
+        print(json.dumps({"out": str(out), "rows": len(rows), "questions": report["questions"],
+                          "left_out_rows": report["left_out_rows"], "summary": summary,
                           "plots": [str(p) for p in plots]}))  # fmt: skip
     else:
-        _print_table(summary)
+        _print_table(summary, report["left_out_rows"])
     return 1 if rows and all(r["status"] == "error" for r in rows) else 0

@@ -58,23 +58,39 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per configuration, in order of first appearance; a repeated (question,
-    configuration) row counts once (the last one)."""
+def paired(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The latest row of each (question, configuration), kept only for the questions every
+    configuration has a row for, so configurations are compared on the same questions; and
+    how many rows that left out (an interrupted run, or configurations run on different
+    --limit or --data)."""
     latest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in rows:
         latest[(row["dataset"], row["question_id"], row["configuration"])] = row
+    configurations = {key[2] for key in latest}
+    answered: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for dataset, question, configuration in latest:
+        answered[(dataset, question)].add(configuration)
+    kept = [row for key, row in latest.items() if answered[key[:2]] == configurations]
+    return kept, len(latest) - len(kept)
+
+
+def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The comparison over the paired rows (`paired`): how many questions every configuration
+    answered, how many rows that left out, and per configuration (in order of first
+    appearance) its figures."""
+    kept, left_out = paired(rows)
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in latest.values():
+    for row in kept:
         grouped[row["configuration"]].append(row)
-    return {key: summarize_rows(group) for key, group in grouped.items()}
+    configurations = {key: summarize_rows(group) for key, group in grouped.items()}
+    questions = len({(row["dataset"], row["question_id"]) for row in kept})
+    return {"questions": questions, "left_out_rows": left_out, "configurations": configurations}
 
 
-def write_summary(out: Path, rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def write_summary(out: Path, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """DIR/summary.json, as `summarize` returns it."""
     summary = summarize(rows)
-    (out / SUMMARY_FILE).write_text(
-        json.dumps({"configurations": summary}, indent=2) + "\n", encoding="utf-8"
-    )
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
 

@@ -245,9 +245,22 @@ def test_p95_by_nearest_rank():
 
 
 def test_summary_counts_a_repeated_row_once():
-    rows = [row("g", "1", False), row("g", "1", True), row("g", "2", True, conf="d")]
-    summary = summarize(rows)
+    rows = [row("g", "1", False), row("g", "1", True), row("g", "1", True, conf="d")]
+    summary = summarize(rows)["configurations"]
     assert list(summary) == ["c", "d"] and summary["c"]["n"] == 1 and summary["c"]["accuracy"] == 1
+
+
+def test_summary_compares_configurations_on_the_questions_all_of_them_answered():
+    rows = [row("g", "1", True), row("g", "2", True), row("h", "1", False),
+            row("g", "1", False, conf="d"), row("h", "1", True, conf="d"),
+            row("g", "3", True, conf="d")]  # fmt: skip
+    summary = summarize(rows)
+    assert (summary["questions"], summary["left_out_rows"]) == (2, 2)  # c's g:2, d's g:3
+    assert {k: s["n"] for k, s in summary["configurations"].items()} == {"c": 2, "d": 2}
+    assert summary["configurations"]["c"]["by_dataset"]["g"] == {"n": 1, "accuracy": 1.0}
+    assert summary["configurations"]["d"]["accuracy"] == pytest.approx(0.5)
+    assert summarize([row("g", "1", True), row("g", "2", True, conf="d")]) == {
+        "questions": 0, "left_out_rows": 2, "configurations": {}}  # fmt: skip
 
 
 def eval_args(tmp_path, *extra):
@@ -269,6 +282,7 @@ def test_eval_command_writes_results_summary_and_plots(scripted, tmp_path, capsy
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["rows"] == 6 and len(engine.calls) == 3 * (1 + 2)
+    assert (out["questions"], out["left_out_rows"]) == (3, 0)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())["configurations"]
     assert list(summary) == ["single w=1 d=0 model=default", "single w=2 d=0 model=default"]
     assert summary["single w=1 d=0 model=default"]["accuracy"] == pytest.approx(2 / 3)
