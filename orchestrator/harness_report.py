@@ -32,9 +32,11 @@ def p95(values: Sequence[float]) -> float:
 def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One configuration's figures. Accuracy is the macro average over datasets (the
     Avengers-Pro convention); `accuracy_micro` pools the questions."""
-    by_dataset: dict[str, list[float]] = defaultdict(list)
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_dataset[row["dataset"]].append(float(bool(row["correct"])))
+        grouped[row["dataset"]].append(row)
+    by_dataset = {d: {"n": len(group), **_scores(group)} for d, group in grouped.items()}
+    pooled = _scores(rows)
     statuses: dict[str, int] = defaultdict(int)
     for row in rows:
         statuses[row["status"]] += 1
@@ -42,10 +44,10 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
         **{k: rows[0].get(k) for k in _CONF_FIELDS},
         "n": len(rows),
-        "accuracy": _mean([_mean(v) for v in by_dataset.values()]),
-        "accuracy_micro": _mean([float(bool(r["correct"])) for r in rows]),
-        "em": _mean([float(r["em"]) for r in rows]),
-        "f1": _mean([float(r["f1"]) for r in rows]),
+        "accuracy": _mean([d["accuracy"] for d in by_dataset.values()]),
+        "accuracy_micro": pooled["accuracy"],
+        "em": pooled["em"],
+        "f1": pooled["f1"],
         "mean_prompt_tokens": _mean([float(r["prompt_tokens"]) for r in rows]),
         "mean_completion_tokens": _mean([float(r["completion_tokens"]) for r in rows]),
         "mean_llm_calls": _mean([float(r.get("llm_calls", 0)) for r in rows]),
@@ -54,7 +56,16 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "p95_latency_s": p95(latencies),
         "errors": statuses.get("error", 0),
         "statuses": dict(statuses),
-        "by_dataset": {d: {"n": len(v), "accuracy": _mean(v)} for d, v in by_dataset.items()},
+        "by_dataset": by_dataset,
+    }
+
+
+def _scores(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Pooled accuracy, EM and F1 of some rows."""
+    return {
+        "accuracy": _mean([float(bool(r["correct"])) for r in rows]),
+        "em": _mean([float(r["em"]) for r in rows]),
+        "f1": _mean([float(r["f1"]) for r in rows]),
     }
 
 

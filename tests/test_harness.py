@@ -234,8 +234,10 @@ def test_summary_values_by_hand():
     assert s["mean_completion_tokens"] == 25 and s["mean_prompt_tokens"] == 100
     assert s["total_cost_usd"] == pytest.approx(2.0)
     assert s["mean_latency_s"] == pytest.approx(4.0) and s["p95_latency_s"] == 10.0
-    assert s["by_dataset"] == {"gsm8k": {"n": 3, "accuracy": pytest.approx(2 / 3)},
-                               "hotpot": {"n": 1, "accuracy": 0.0}}  # fmt: skip
+    assert s["by_dataset"] == {
+        "gsm8k": {"n": 3, "accuracy": pytest.approx(2 / 3), "em": pytest.approx(2 / 3),
+                  "f1": pytest.approx(2.5 / 3)},
+        "hotpot": {"n": 1, "accuracy": 0.0, "em": 0.0, "f1": 0.5}}  # fmt: skip
     assert (s["graph"], s["width"], s["model"]) == ("wide", 2, "m")
 
 
@@ -257,7 +259,7 @@ def test_summary_compares_configurations_on_the_questions_all_of_them_answered()
     summary = summarize(rows)
     assert (summary["questions"], summary["left_out_rows"]) == (2, 2)  # c's g:2, d's g:3
     assert {k: s["n"] for k, s in summary["configurations"].items()} == {"c": 2, "d": 2}
-    assert summary["configurations"]["c"]["by_dataset"]["g"] == {"n": 1, "accuracy": 1.0}
+    assert summary["configurations"]["c"]["by_dataset"]["g"]["accuracy"] == 1.0
     assert summary["configurations"]["d"]["accuracy"] == pytest.approx(0.5)
     assert summarize([row("g", "1", True), row("g", "2", True, conf="d")]) == {
         "questions": 0, "left_out_rows": 2, "configurations": {}}  # fmt: skip
