@@ -73,7 +73,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=int, default=1, help="questions in flight (default: 1)")
     p.add_argument("--out", required=True, metavar="DIR", help="results directory")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON, no progress")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json", action="store_true", help="print the summary as JSON, no progress"
+    )
+    output.add_argument(
+        "--markdown", action="store_true", help="print the summary as a Markdown table"
+    )
     p.add_argument(
         "--executor",
         choices=("local", "ray"),
@@ -150,6 +156,7 @@ async def _run(
         await executor.run(harness, questions, configurations, log)
         return
     from rich import progress as rp
+    from rich.console import Console
 
     wanted = {(q.dataset, q.id, c.key) for q in questions for c in configurations}
     done = len(wanted & log.done())
@@ -157,7 +164,7 @@ async def _run(
                rp.MofNCompleteColumn(), rp.TimeElapsedColumn(), rp.TextColumn("ETA"),
                rp.TimeRemainingColumn())  # fmt: skip
     scored = {"n": 0, "correct": 0}
-    with rp.Progress(*columns) as progress:
+    with rp.Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task("", total=len(wanted), completed=done)
 
         def on_row(row: dict[str, Any]) -> None:
@@ -169,23 +176,39 @@ async def _run(
         await executor.run(harness, questions, configurations, log, on_row)
 
 
-def _print_table(summary: dict[str, dict[str, Any]], left_out: int) -> None:
+def _summary_table(summary: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The summary's header and rows, one per configuration, for either printer."""
+    datasets = sorted({d for s in summary.values() for d in s["by_dataset"]})
+    header = ["configuration", "n", "acc", *datasets, "EM", "F1", "compl tok", "calls",
+              "cost USD", "p95 s", "errors"]  # fmt: skip
+    rows = [
+        [key, str(s["n"]), f"{s['accuracy']:.3f}",
+         *(f"{s['by_dataset'][d]['accuracy']:.3f}" for d in datasets),
+         f"{s['em']:.3f}", f"{s['f1']:.3f}", f"{s['mean_completion_tokens']:.0f}",
+         f"{s['mean_llm_calls']:.1f}", f"{s['total_cost_usd']:.6f}", f"{s['p95_latency_s']:.1f}",
+         str(s["errors"])]
+        for key, s in summary.items()
+    ]  # fmt: skip
+    return header, rows
+
+
+def _print_table(summary: dict[str, dict[str, Any]], left_out: int, markdown: bool) -> None:
+    header, rows = _summary_table(summary)
+    note = f"{left_out} rows left out: not every configuration answered their question"
+    if markdown:
+        lines = [header, ["---"] * len(header), *rows]
+        print("\n".join(f"| {' | '.join(line)} |" for line in lines))
+        if left_out:
+            print(f"\n{note}")
+        return
     from rich.console import Console
     from rich.table import Table
 
-    datasets = sorted({d for s in summary.values() for d in s["by_dataset"]})
-    caption = f"{left_out} rows left out: not every configuration answered their question"
-    table = Table(title="summary", caption=caption if left_out else None)
-    for column in ("configuration", "n", "acc", *datasets, "EM", "F1", "compl tok", "cost USD",
-                   "p95 s", "errors"):  # fmt: skip
+    table = Table(title="summary", caption=note if left_out else None)
+    for column in header:
         table.add_column(column)
-    for key, s in summary.items():
-        table.add_row(
-            key, str(s["n"]), f"{s['accuracy']:.3f}",
-            *(f"{s['by_dataset'][d]['accuracy']:.3f}" for d in datasets),
-            f"{s['em']:.3f}", f"{s['f1']:.3f}", f"{s['mean_completion_tokens']:.0f}",
-            f"{s['total_cost_usd']:.6f}", f"{s['p95_latency_s']:.1f}", str(s["errors"]),
-        )  # fmt: skip
+    for row in rows:
+        table.add_row(*row)
     Console().print(table)
 
 
@@ -218,5 +241,5 @@ def eval_command(args: argparse.Namespace) -> int:
                           "left_out_rows": report["left_out_rows"], "summary": summary,
                           "plots": [str(p) for p in plots]}))  # fmt: skip
     else:
-        _print_table(summary, report["left_out_rows"])
+        _print_table(summary, report["left_out_rows"], args.markdown)
     return 1 if rows and all(r["status"] == "error" for r in rows) else 0

@@ -293,6 +293,24 @@ def test_eval_command_writes_results_summary_and_plots(scripted, tmp_path, capsy
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
+    scripted(adder())
+    args = eval_args(tmp_path, "--graph", "single", "--width", "1,2", "--limit", "3",
+                     "--markdown", "--no-plots")  # fmt: skip
+    assert args.func(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("| configuration | n | acc | gsm8k | EM | F1 |")
+    assert lines[1].count("---") == len(lines[0].split("|")) - 2
+    assert [line.split(" | ")[:4] for line in lines[2:]] == [
+        ["| single w=1 d=0 model=default", "3", "0.667", "0.667"],
+        ["| single w=2 d=0 model=default", "3", "0.667", "0.667"]]  # fmt: skip
+    args = eval_args(tmp_path, "--graph", "wide", "--limit", "1", "--markdown", "--no-plots")
+    assert args.func(args) == 0  # a new configuration on one question: the others pair to it
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(" | ")[1] for line in lines[2:5]] == ["1", "1", "1"]
+    assert lines[-1] == "4 rows left out: not every configuration answered their question"
+
+
 def test_eval_command_plots_wide_and_deep_curves_and_a_budget_sweep(scripted, tmp_path, capsys):
     scripted()
     args = eval_args(tmp_path, "--graph", "wide,deep,single", "--width", "1,2", "--depth", "0,1",
