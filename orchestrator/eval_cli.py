@@ -177,7 +177,8 @@ async def _run(
 
 
 def _summary_table(summary: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """The summary's header and rows, one per configuration, for either printer."""
+    """The summary's header and rows, one per configuration (grouped by graph and model),
+    for either printer."""
     datasets = sorted({d for s in summary.values() for d in s["by_dataset"]})
     header = ["configuration", "n", "acc", *datasets, "EM", "F1", "compl tok", "calls",
               "cost USD", "p95 s", "errors"]  # fmt: skip
@@ -187,9 +188,15 @@ def _summary_table(summary: dict[str, dict[str, Any]]) -> tuple[list[str], list[
          f"{s['em']:.3f}", f"{s['f1']:.3f}", f"{s['mean_completion_tokens']:.0f}",
          f"{s['mean_llm_calls']:.1f}", f"{s['total_cost_usd']:.6f}", f"{s['p95_latency_s']:.1f}",
          str(s["errors"])]
-        for key, s in summary.items()
+        for key, s in sorted(summary.items(), key=lambda item: _order(item[1]))
     ]  # fmt: skip
     return header, rows
+
+
+def _order(s: dict[str, Any]) -> tuple[Any, ...]:
+    """Configurations of one graph and model together, by budget, width, depth and α."""
+    return (s["graph"], str(s["model"]), s["budget_tokens"] or 0, s["width"], s["depth"],
+            s["alpha"] or 0)  # fmt: skip
 
 
 def _print_table(summary: dict[str, dict[str, Any]], left_out: int, markdown: bool) -> None:
