@@ -86,7 +86,10 @@ def embed(table: LabelledTable, embedder: str, cache_dir: Path) -> np.ndarray:
     return DiskCachedEmbedder(make_embedder(embedder), cache_dir, batch_size=512).embed(table.texts)
 
 
-def splits(n: int, seeds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def splits(n: int, seeds: int, in_sample: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    if in_sample:  # fit and score on everything: what the rule can express, not what carries over
+        everything = np.arange(n)
+        return [(everything, everything)]
     out = []
     for seed in range(seeds):
         order = np.random.default_rng(seed).permutation(n)
@@ -160,7 +163,13 @@ HEADER = (
 
 
 def run_table(
-    name: str, embedders: list[str], seeds: int, cache: Path, tune: bool, only: list[str]
+    name: str,
+    embedders: list[str],
+    seeds: int,
+    cache: Path,
+    tune: bool,
+    only: list[str],
+    in_sample: bool = False,
 ) -> list[str]:
     table = load_table(name)
     rows = []
@@ -175,7 +184,7 @@ def run_table(
         results: dict[str, list[Result]] = {v: [] for v in variants}
         if tune:
             results["tuned (CV on train)"] = []
-        for train, test in splits(len(table), seeds):
+        for train, test in splits(len(table), seeds, in_sample):
             tr, te = table.take(train), table.take(test)
             for variant, options in variants.items():
                 router = fit(vectors[train], tr, embedder, **options)
@@ -262,6 +271,9 @@ def main() -> None:
     parser.add_argument("--embedders", default="all-MiniLM-L6-v2,wordllama")
     parser.add_argument("--cache-dir", default=str(HERE.parent / ".cache" / "embeddings"))
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument(
+        "--in-sample", action="store_true", help="fit and score on each whole table, once"
+    )
     parser.add_argument("--no-timings", action="store_true")
     parser.add_argument(
         "--variants", default="", help="only rules whose name contains one of these"
@@ -269,11 +281,14 @@ def main() -> None:
     args = parser.parse_args()
     cache = Path(args.cache_dir)
     embedders = args.embedders.split(",")
-    print(f"held-out 20% of each table, means over {args.seeds} seeded splits\n")
+    if args.in_sample:
+        print("in-sample: fitted and scored on each whole table\n")
+    else:
+        print(f"held-out 20% of each table, means over {args.seeds} seeded splits\n")
     print(HEADER)
     only = [v for v in args.variants.split(",") if v]
     for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
-        for row in run_table(name, embedders, args.seeds, cache, args.tune, only):
+        for row in run_table(name, embedders, args.seeds, cache, args.tune, only, args.in_sample):
             print(row, flush=True)
     if not args.no_timings:
         print()
