@@ -194,9 +194,10 @@ def _summary_table(summary: dict[str, dict[str, Any]]) -> tuple[list[str], list[
 
 
 def _order(s: dict[str, Any]) -> tuple[Any, ...]:
-    """Configurations of one graph and model together, by budget, width, depth and α."""
-    return (s["graph"], str(s["model"]), s["budget_tokens"] or 0, s["width"], s["depth"],
-            s["alpha"] or 0)  # fmt: skip
+    """Configurations of one graph and model together, each along its curve."""
+    from orchestrator.harness_report import point_order
+
+    return (s["graph"], str(s["model"]), *point_order(s))
 
 
 def _print_table(summary: dict[str, dict[str, Any]], left_out: int, markdown: bool) -> None:

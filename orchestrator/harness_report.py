@@ -112,10 +112,13 @@ def _series(summary: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]
         kind = "budget" if item["budget_tokens"] is not None else "fixed"
         series[f"{item['graph']} ({item['model']}, {kind})"].append(item)
     for points in series.values():
-        points.sort(
-            key=lambda p: (p["budget_tokens"] or 0, p["width"], p["depth"], p["alpha"] or 0)
-        )
+        points.sort(key=point_order)
     return series
+
+
+def point_order(item: dict[str, Any]) -> tuple[int, int, int, float]:
+    """Where a configuration's point lies along its curve: by budget, width, depth and α."""
+    return (item["budget_tokens"] or 0, item["width"], item["depth"], item["alpha"] or 0)
 
 
 def _label(item: dict[str, Any]) -> str:
