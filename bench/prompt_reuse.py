@@ -23,20 +23,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from orchestrator.local_engine import LocalEngine
 from orchestrator.prompts import render
 from orchestrator.qa_data import format_paragraphs, read_qa
+from orchestrator.seams import Message
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa" / "hotpotqa_distractor.jsonl"
 
 
 async def _samples(
-    engine: LocalEngine, args: argparse.Namespace, fresh: bool
+    engine: LocalEngine, args: argparse.Namespace, messages: list[Message], fresh: bool
 ) -> tuple[float, list[str]]:
-    record = read_qa(args.data, limit=1)[0]
-    messages = render(
-        "sample",
-        question=record.question,
-        facts="",
-        context=f"Context:\n{format_paragraphs(record.paragraphs)}\n\n",
-    )
     texts: list[str] = []
     start = time.perf_counter()
     for seed in range(args.width):
@@ -56,8 +50,11 @@ async def _main(args: argparse.Namespace) -> None:
         args.model, [{"role": "user", "content": "Hi"}], temperature=0.0, max_tokens=1,
         seed=0, json_mode=False,
     )  # fmt: skip  # load the weights outside the timing
-    fresh_s, fresh = await _samples(engine, args, fresh=True)
-    reused_s, reused = await _samples(engine, args, fresh=False)
+    record = read_qa(args.data, limit=1)[0]
+    context = f"Context:\n{format_paragraphs(record.paragraphs)}\n\n"
+    messages = render("sample", question=record.question, facts="", context=context)
+    fresh_s, fresh = await _samples(engine, args, messages, fresh=True)
+    reused_s, reused = await _samples(engine, args, messages, fresh=False)
     print(f"{args.width} samples of one prompt on {args.model}, {args.max_tokens} max tokens")
     print(f"  evaluated afresh: {fresh_s:6.1f} s")
     print(f"  prompt reused:    {reused_s:6.1f} s   ({fresh_s / reused_s:.2f}x faster)")
