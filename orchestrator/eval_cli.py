@@ -200,19 +200,30 @@ def _order(s: dict[str, Any]) -> tuple[Any, ...]:
     return (s["graph"], str(s["model"]), *point_order(s))
 
 
+def _notes(summary: dict[str, dict[str, Any]], left_out: int) -> list[str]:
+    """What a reader of the table should know: rows left out, rows from several commits."""
+    notes = []
+    if left_out:
+        notes.append(f"{left_out} rows left out: not every configuration answered their question")
+    versions = sorted({v for s in summary.values() for v in s["code_versions"]})
+    if len(versions) > 1:
+        notes.append(f"rows come from {len(versions)} code versions: {', '.join(versions)}")
+    return notes
+
+
 def _print_table(summary: dict[str, dict[str, Any]], left_out: int, markdown: bool) -> None:
     header, rows = _summary_table(summary)
-    note = f"{left_out} rows left out: not every configuration answered their question"
+    notes = _notes(summary, left_out)
     if markdown:
         lines = [header, ["---"] * len(header), *rows]
         print("\n".join(f"| {' | '.join(line)} |" for line in lines))
-        if left_out:
-            print(f"\n{note}")
+        if notes:
+            print("\n" + "\n".join(notes))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="summary", caption=note if left_out else None)
+    table = Table(title="summary", caption="\n".join(notes) or None)
     for column in header:
         table.add_column(column)
     for row in rows:

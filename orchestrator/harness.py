@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.config import Config
 from orchestrator.errors import ConfigError
 from orchestrator.metrics import exact_match, extract_answer, f1_score, kind_for, score
+from orchestrator.provenance import code_version
 from orchestrator.qa_data import QARecord
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def grade(record: QARecord, prediction: str) -> tuple[bool, float, float]:
 
 def _base_row(record: QARecord, conf: Configuration) -> dict[str, Any]:
     return {"question_id": record.id, "dataset": record.dataset, "configuration": conf.key,
-            **conf.to_json(), "gold": list(record.answers)}  # fmt: skip
+            **conf.to_json(), "gold": list(record.answers), "code": code_version()}  # fmt: skip
 
 
 def scored_row(

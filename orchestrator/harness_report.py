@@ -57,6 +57,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "errors": statuses.get("error", 0),
         "statuses": dict(statuses),
         "by_dataset": by_dataset,
+        "code_versions": sorted({str(r.get("code", "unrecorded")) for r in rows}),
     }
 
 

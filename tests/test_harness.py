@@ -15,6 +15,7 @@ from orchestrator.embedding import HashingEmbedder
 from orchestrator.errors import ConfigError, InputError
 from orchestrator.harness import Configuration, Harness, ResultsLog, expand, grade, pinned
 from orchestrator.harness_report import p95, summarize, summarize_rows
+from orchestrator.provenance import code_version
 from orchestrator.qa_data import read_qa
 from orchestrator.scripted import ScriptedCall
 
@@ -145,7 +146,7 @@ async def test_rows_carry_everything_the_issue_lists(scripted, tmp_path):
         "prompt_tokens": prompt_tokens, "completion_tokens": 2,
         "cost_usd": pytest.approx((prompt_tokens * 10 + 2 * 30) / 1e6), "latency_s": 0,
         "llm_calls": 1, "models": ["scripted/big"], "shape": {"width": 1, "depth": 0},
-        "status": "ok", "error": None,
+        "status": "ok", "error": None, "code": code_version(),
     }  # fmt: skip
 
 
@@ -239,6 +240,7 @@ def test_summary_values_by_hand():
                   "f1": pytest.approx(2.5 / 3)},
         "hotpot": {"n": 1, "accuracy": 0.0, "em": 0.0, "f1": 0.5}}  # fmt: skip
     assert (s["graph"], s["width"], s["model"]) == ("wide", 2, "m")
+    assert s["code_versions"] == ["unrecorded"]  # rows written before rows named their code
 
 
 def test_p95_by_nearest_rank():
@@ -309,6 +311,13 @@ def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split(" | ")[1] for line in lines[2:5]] == ["1", "1", "1"]
     assert lines[-1] == "4 rows left out: not every configuration answered their question"
+    results = tmp_path / "out" / "results.jsonl"
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    results.write_text("".join(json.dumps(r | {"code": "0.0.9+gold"}) + "\n" for r in rows[:2])
+                       + "".join(json.dumps(r) + "\n" for r in rows[2:]))  # fmt: skip
+    assert args.func(args) == 0  # every row is there: nothing runs, the table says what mixed
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == f"rows come from 2 code versions: 0.0.9+gold, {code_version()}"
 
 
 def test_eval_command_plots_wide_and_deep_curves_and_a_budget_sweep(scripted, tmp_path, capsys):
