@@ -132,6 +132,16 @@ def _label(item: dict[str, Any]) -> str:
     return shape if item["alpha"] is None else f"{shape} α={item['alpha']:g}"
 
 
+def _label_offset(drawn: list[tuple[float, float]], index: int) -> tuple[int, int]:
+    """Above point `index`, unless another at nearly the same x is higher (or as high and
+    drawn first): then below, so labels of points that nearly coincide stay apart."""
+    span = (max(x for x, _ in drawn) - min(x for x, _ in drawn)) or 1.0
+    x, y = drawn[index]
+    crowded = any(abs(ox - x) < 0.06 * span and (oy > y or (oy == y and other < index))
+                  for other, (ox, oy) in enumerate(drawn) if other != index)  # fmt: skip
+    return (4, -11) if crowded else (4, 4)
+
+
 def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) -> Path:
     """Accuracy against `x`: a line per wide, deep or custom curve, points for single."""
     import matplotlib
@@ -140,12 +150,16 @@ def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) ->
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    for name, points in _series(summary).items():
+    series = _series(summary)
+    drawn = [(p[x], p["accuracy"]) for points in series.values() for p in points]
+    labels = iter(range(len(drawn)))
+    for name, points in series.items():
         xs, ys = [p[x] for p in points], [p["accuracy"] for p in points]
         single = points[0]["graph"] == "single" and points[0]["budget_tokens"] is None
         axes.plot(xs, ys, "s" if single else "o-", label=name, markersize=7)
         for p, px, py in zip(points, xs, ys, strict=True):
-            axes.annotate(_label(p), (px, py), textcoords="offset points", xytext=(4, 4),
+            offset = _label_offset(drawn, next(labels))
+            axes.annotate(_label(p), (px, py), textcoords="offset points", xytext=offset,
                           fontsize=7)  # fmt: skip
     axes.set_xlabel(xlabel)
     axes.set_ylabel("accuracy (macro over datasets)")

@@ -423,3 +423,11 @@ def test_alphas_route_once_per_alpha(scripted, tmp_path):
     }
     assert [r["alpha"] for r in rows] == [0.0, 1.0]
     assert [c.model for c in engine.calls] == ["small", "big"]
+
+
+def test_plot_labels_of_nearly_coinciding_points_go_above_and_below():
+    from orchestrator.harness_report import _label_offset
+
+    drawn = [(264.0, 0.19), (289.0, 0.19), (275.0, 0.09), (560.0, 0.17), (76.0, 0.15)]
+    above, below = (4, 4), (4, -11)
+    assert [_label_offset(drawn, i) for i in range(5)] == [above, below, below, above, above]
