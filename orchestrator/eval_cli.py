@@ -155,23 +155,17 @@ async def _run(
     if quiet:
         await executor.run(harness, questions, configurations, log)
         return
-    from rich import progress as rp
-    from rich.console import Console
+    from orchestrator.tally import tally
 
     wanted = {(q.dataset, q.id, c.key) for q in questions for c in configurations}
     done = len(wanted & log.done())
-    columns = (rp.TextColumn("[bold]eval[/] {task.description}"), rp.BarColumn(),
-               rp.MofNCompleteColumn(), rp.TimeElapsedColumn(), rp.TextColumn("ETA"),
-               rp.TimeRemainingColumn())  # fmt: skip
     scored = {"n": 0, "correct": 0}
-    with rp.Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task("", total=len(wanted), completed=done)
+    with tally("eval", len(wanted), done) as advance:
 
         def on_row(row: dict[str, Any]) -> None:
             scored["n"] += 1
             scored["correct"] += int(bool(row["correct"]))
-            accuracy = scored["correct"] / scored["n"]
-            progress.update(task, advance=1, description=f"acc {accuracy:.2f} (this run)")
+            advance(1, f"acc {scored['correct'] / scored['n']:.2f} (this run)")
 
         await executor.run(harness, questions, configurations, log, on_row)
 

@@ -168,20 +168,17 @@ def profile_command(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from rich.console import Console
-    from rich.progress import Progress
-
     from orchestrator.config import load_config
     from orchestrator.llm import make_chat_model
     from orchestrator.profiling import done_keys, profile, read_questions
+    from orchestrator.tally import tally
 
     config = load_config(args.config)
     models = [make_chat_model(config.model(m.strip())) for m in args.models.split(",") if m]
     questions = read_questions(args.data, args.limit)
     out = Path(args.out)
     already = len({(q.dataset, q.id) for q in questions} & done_keys(out))
-    with Progress(console=Console(stderr=True)) as bar:
-        task = bar.add_task("profiling", total=len(questions), completed=already)
+    with tally("profiling", len(questions), already) as advance:
         written = asyncio.run(
             profile(
                 models,
@@ -189,7 +186,7 @@ def profile_command(args: argparse.Namespace) -> int:
                 out,
                 max_tokens=args.max_tokens,
                 concurrency=args.concurrency,
-                progress=lambda n: bar.advance(task, n),
+                progress=lambda n: advance(n, ""),
             )
         )
     print(f"{out}: wrote {written} rows ({already} already there) for {len(models)} models")

@@ -300,7 +300,9 @@ def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
     args = eval_args(tmp_path, "--graph", "single", "--width", "1,2", "--limit", "3",
                      "--markdown", "--no-plots")  # fmt: skip
     assert args.func(args) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    printed = capsys.readouterr()
+    assert printed.err.splitlines()[-1].startswith("eval 6/6 (100%), ")  # progress, in a log
+    lines = printed.out.strip().splitlines()
     assert lines[0].startswith("| configuration | n | acc | gsm8k | EM | F1 |")
     assert lines[1].count("---") == len(lines[0].split("|")) - 2
     assert [line.split(" | ")[:4] for line in lines[2:]] == [
