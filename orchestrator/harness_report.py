@@ -151,16 +151,15 @@ def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) ->
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
     series = _series(summary)
-    drawn = [(p[x], p["accuracy"]) for points in series.values() for p in points]
-    labels = iter(range(len(drawn)))
     for name, points in series.items():
         xs, ys = [p[x] for p in points], [p["accuracy"] for p in points]
         single = points[0]["graph"] == "single" and points[0]["budget_tokens"] is None
         axes.plot(xs, ys, "s" if single else "o-", label=name, markersize=7)
-        for p, px, py in zip(points, xs, ys, strict=True):
-            offset = _label_offset(drawn, next(labels))
-            axes.annotate(_label(p), (px, py), textcoords="offset points", xytext=offset,
-                          fontsize=7)  # fmt: skip
+    every = [p for points in series.values() for p in points]
+    drawn = [(p[x], p["accuracy"]) for p in every]
+    for index, (p, xy) in enumerate(zip(every, drawn, strict=True)):
+        axes.annotate(_label(p), xy, textcoords="offset points",
+                      xytext=_label_offset(drawn, index), fontsize=7)  # fmt: skip
     axes.set_xlabel(xlabel)
     axes.set_ylabel("accuracy (macro over datasets)")
     axes.set_ylim(-0.02, 1.02)
