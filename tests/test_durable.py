@@ -9,47 +9,67 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 from conftest import default_responder, kind_of, scripted_config
 
-from orchestrator.api import Orchestrator
+from orchestrator.api import Orchestrator, checkpointer
 from orchestrator.config import parse_config
-from orchestrator.scripted import ScriptedCall
+from orchestrator.llm import register_engine
+from orchestrator.scripted import ScriptedCall, ScriptedEngine
+from orchestrator.seams import EngineReply
 
 
 def key(call: ScriptedCall) -> tuple[str, int | None]:
     return kind_of(call), call.seed
 
 
+class StallingEngine(ScriptedEngine):
+    """Answers the first `answered` calls, then holds every later one until cancelled."""
+
+    def __init__(self, answered: int) -> None:
+        super().__init__(default_responder())
+        self.answered = answered
+        self.stalled = asyncio.Event()
+
+    async def generate(self, *args: Any, **kwargs: Any) -> EngineReply:
+        if len(self.calls) >= self.answered:
+            self.stalled.set()
+            await asyncio.Event().wait()
+        return await super().generate(*args, **kwargs)
+
+
+async def saved_results(orchestrator: Orchestrator, store: Path, run_id: str) -> int:
+    """How many of the current step's tasks have their results in the checkpoint store."""
+    async with checkpointer(store) as saver:
+        graph = orchestrator.graph.copy(update={"checkpointer": saver})
+        snapshot = await graph.aget_state({"configurable": {"thread_id": run_id}})
+    return sum(task.result is not None for task in snapshot.tasks)
+
+
 async def test_cancelled_run_resumes_without_repeating_completed_calls(scripted, tmp_path):
     store = tmp_path / "runs.sqlite"
-    base = default_responder()
-    five_done = asyncio.Event()
-
-    def counting(call: ScriptedCall) -> str:
-        if len(first.calls) >= 5:  # plan + q1's four samples have answered
-            five_done.set()
-        return base(call)
-
     cfg = parse_config(scripted_config(graph={"width": 4, "max_concurrency": 1}))
-    first = scripted(counting, delay_s=0.05)
-    run = asyncio.create_task(
-        Orchestrator.from_config(cfg).aask("Which is older?", run_id="r1", store=store)
-    )
-    await five_done.wait()
-    await asyncio.sleep(0.2)  # let the finished branches' checkpoint writes land
+    first = StallingEngine(answered=1 + 6)  # the plan, then six of the first eight samples
+    register_engine("scripted", first)
+    orchestrator = Orchestrator.from_config(cfg)
+    run = asyncio.create_task(orchestrator.aask("Which is older?", run_id="r1", store=store))
+    await first.stalled.wait()
+    async with asyncio.timeout(30):  # the sixth sample's result may still be on its way
+        while await saved_results(orchestrator, store, "r1") < 6:
+            await asyncio.sleep(0.01)
     run.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await run
     made_before = [key(c) for c in first.calls]
 
-    second = scripted(base)
+    second = scripted()
     answer = await Orchestrator.from_config(cfg).aresume("r1", store=store)
     again = [key(c) for c in second.calls]
-    in_flight = made_before[-1:]
     assert answer.status == "ok" and answer.answer == "University of Cambridge"
-    assert not (set(made_before) - set(in_flight)) & set(again)
-    assert len(again) + len(made_before) - len(set(again) & set(in_flight)) == 1 + 12 + 1
+    assert not set(made_before) & set(again)
+    assert len(made_before) + len(again) == 1 + 12 + 1
     assert [len(s.samples) for s in answer.steps] == [4, 4, 4]
     assert answer.usage.llm_calls == 14
 
@@ -70,7 +90,7 @@ RUNNER = textwrap.dedent(
     import json, sys, time
     sys.path.insert(0, {tests!r})
     from conftest import default_responder, scripted_config
-    from orchestrator.api import Orchestrator
+    from orchestrator.api import Orchestrator, checkpointer
     from orchestrator.config import parse_config
     from orchestrator.llm import register_engine
     from orchestrator.scripted import ScriptedEngine
