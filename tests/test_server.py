@@ -409,9 +409,13 @@ def test_failed_run_is_502_with_its_cost(serve, scripted):
 
 
 def _settled(engine, total: int) -> int:
-    """Calls that reached the engine once the server had time to cancel; must stay put."""
-    time.sleep(0.6)
-    settled = len(engine.calls)
+    """Calls that reached the engine once no new one came for 1 s (an uncancelled run makes
+    one every 0.25 s); the count must then stay put."""
+    settled, quiet_since = len(engine.calls), time.monotonic()
+    while time.monotonic() - quiet_since < 1.0:
+        time.sleep(0.05)
+        if len(engine.calls) != settled:
+            settled, quiet_since = len(engine.calls), time.monotonic()
     time.sleep(1.5)
     assert len(engine.calls) == settled, "calls kept reaching the engine after disconnect"
     assert 0 < settled < total
