@@ -4,7 +4,6 @@ LLM judge pick among the candidates (`judge`), or hand every candidate on (`merg
 from __future__ import annotations
 
 import re
-import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -90,16 +89,16 @@ class JudgeSelect:
         self.judge = judge
 
     async def aggregate(self, question: str, answers: list[str]) -> Selection:
-        from orchestrator.nodes import fence_text
+        from orchestrator.nodes import fence_tag, fence_text
         from orchestrator.prompts import render
 
         vote = majority(answers)
         firsts = list(_first_seen(answers).values())
         if len(firsts) < 2:
             return vote
-        fence = "CANDIDATES-" + secrets.token_hex(8)
-        listing = "\n".join(f"{n}. {answers[i]}" for n, i in enumerate(firsts, start=1))
-        messages = render("judge", question=question, fence=fence, candidates=fence_text(listing))
+        listing = fence_text("\n".join(f"{n}. {answers[i]}" for n, i in enumerate(firsts, 1)))
+        fence = fence_tag("CANDIDATES", listing)
+        messages = render("judge", question=question, fence=fence, candidates=listing)
         try:
             reply = await self.judge(messages)
         except Exception:  # a failed judge must not lose the samples

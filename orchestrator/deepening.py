@@ -11,7 +11,6 @@ into the trace."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -92,8 +91,8 @@ async def _round(
 ) -> tuple[SampleRecord | None, list[RoundCall]]:
     """Critique the current answer, then revise it; None when the revision is unusable."""
     model, values = current["model"], _prompt_values(task)
-    fence, tokens = "DRAFT-" + secrets.token_hex(8), ctx.config.graph.sample_max_tokens
     draft = nodes.fence_text(current["text"])
+    fence, tokens = nodes.fence_tag("DRAFT", draft), ctx.config.graph.sample_max_tokens
     asked = render("critique", **values, fence=fence, draft=draft)
     seed = round_seed(task["seed"], 2 * round_ - 1)
     critique, record = await _call(ctx, "critique", model, asked, seed, tokens)

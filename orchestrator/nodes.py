@@ -4,7 +4,7 @@ other branches down."""
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -227,6 +227,13 @@ def fence_text(text: str) -> str:
     return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
+def fence_tag(label: str, fenced: str) -> str:
+    """The tag of the fence around `fenced` (already passed through `fence_text`): a hash of
+    that very text, so whoever wrote it cannot have known the tag, and a run's prompts, hence
+    its answers, are reproducible from its seed (a random tag changed them from run to run)."""
+    return f"{label}-{hashlib.sha256(fenced.encode()).hexdigest()[:16]}"
+
+
 async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Assemble the final answer from the fenced sub-answers."""
     ctx = runtime.context
@@ -270,9 +277,9 @@ def _synthesis_prompt(state: GraphState) -> list[Message]:
         f"{sq['id']}. {sq['question']} -> {steps[sq['id']]['answer'] or 'unknown'}"
         for sq in state["plan"]
     ]
-    fence = "DATA-" + secrets.token_hex(8)
     subanswers = fence_text("\n".join(lines))
-    return render("synthesize", question=state["question"], fence=fence, subanswers=subanswers)
+    return render("synthesize", question=state["question"], fence=fence_tag("DATA", subanswers),
+                  subanswers=subanswers)  # fmt: skip
 
 
 def _status(state: GraphState) -> str:

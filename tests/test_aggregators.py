@@ -80,6 +80,15 @@ async def test_judge_cannot_forge_the_fence():
     assert user.count("<<<") == 1 and user.count(">>>") == 1
 
 
+async def test_judge_asks_the_same_prompt_for_the_same_candidates():
+    judge = Judge()
+    for answers in (["Oxford", "Cambridge"], ["Oxford", "Cambridge"], ["Oxford", "Yale"]):
+        await JudgeSelect(judge).aggregate("q?", answers)
+    assert judge.asked[0] == judge.asked[1] and judge.asked[0] != judge.asked[2]
+    tags = [m[0]["content"].split("carry the tag ")[1].split(".")[0] for m in judge.asked]
+    assert tags[0] == tags[1] != tags[2]
+
+
 async def test_merge_lists_every_candidate_most_voted_first():
     selection = await Merge().aggregate("q?", ["Oxford", "Cambridge", "cambridge", "", "Yale"])
     assert selection.index == 1

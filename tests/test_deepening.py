@@ -92,6 +92,16 @@ async def test_critique_and_revision_see_the_draft_fenced_with_context_and_facts
     assert "q1 (Where did Alan Turing study?): Oxford" in revise.prompt
 
 
+async def test_a_seeded_run_asks_the_same_prompts_every_time(scripted):
+    prompts = []
+    for _ in range(2):
+        engine = scripted(deep_responder())
+        await orchestrator("deep").aask("Which is older?", depth=1, seed=7)
+        prompts.append([(c.system, c.prompt, c.seed) for c in engine.calls])
+    # the fences of the drafts and of the synthesis too: their tags come from what they fence
+    assert prompts[0] == prompts[1] and len(prompts[0]) == 1 + 3 * 3 + 1
+
+
 async def test_a_failed_round_keeps_the_last_good_answer_and_stops(scripted):
     def respond(call: ScriptedCall) -> str:
         if stage(call) == "critique" and subquery_of(call) == "q2":
