@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 _EPILOG = """examples:
   orchestrator eval --graph wide,deep,single --data gsm8k.jsonl --limit 20 \\
-      --width 1,2,4 --depth 0,1,2 --models local/qwen2.5-coder-0.5b --out runs/wd
+      --width 1,2,4 --depth 0,1,2 --models local/qwen2.5-coder-0.5b --share-calls \\
+      --out runs/wd
   orchestrator eval --graph wide,deep --data hotpotqa_distractor.jsonl \\
       --budget-tokens 1000,2000,4000 --out runs/budget
 
@@ -71,6 +72,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aggregator", choices=("vote", "judge", "merge"), help="default: config's")
     p.add_argument("--config", help="TOML config file (default: the embedded local pool)")
     p.add_argument("--concurrency", type=int, default=1, help="questions in flight (default: 1)")
+    p.add_argument(
+        "--share-calls",
+        action="store_true",
+        help="answer a request already made by another configuration (same model, messages, "
+        "sampling parameters and seed) with its completion: nested widths and depths then "
+        "cost about the largest alone; exact for local models",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="results directory")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     output = p.add_mutually_exclusive_group()
@@ -241,7 +249,7 @@ def eval_command(args: argparse.Namespace) -> int:
     )  # fmt: skip
     executor = make_executor(args.executor, args.address, args.setup)
     embedder = make_embedder(config.embedder.name)
-    harness = Harness(config, embedder, _router(args, embedder), args.concurrency)
+    harness = Harness(config, embedder, _router(args, embedder), args.concurrency, args.share_calls)
     out = Path(args.out)
     log = ResultsLog(out / "results.jsonl")
     asyncio.run(_run(harness, questions, configurations, log, args.json, executor))

@@ -87,6 +87,7 @@ class Shard:
     embedder: str
     router: Router | None
     concurrency: int
+    share_calls: bool
     questions: list[QARecord]
     configurations: list[Configuration]
     done: frozenset[Key]
@@ -115,7 +116,8 @@ def run_shard(shard: Shard, queue: Any) -> int:
     from orchestrator.embedding import make_embedder
 
     call_setup(shard.setup)
-    harness = Harness(shard.config, make_embedder(shard.embedder), shard.router, shard.concurrency)
+    harness = Harness(shard.config, make_embedder(shard.embedder), shard.router,
+                      shard.concurrency, shard.share_calls)  # fmt: skip
     log = QueueLog(queue, shard.done)
     return asyncio.run(harness.run(shard.questions, shard.configurations, log))
 
@@ -191,7 +193,8 @@ class RayExecutor:
         configurations: Sequence[Configuration], done: frozenset[Key],
     ) -> Shard:  # fmt: skip
         return Shard(harness.config, harness.embedder.name, harness.router, harness.concurrency,
-                     questions, list(configurations), done, self.setup)  # fmt: skip
+                     harness.shared is not None, questions, list(configurations), done,
+                     self.setup)  # fmt: skip
 
     async def _dispatch(
         self, ray: Any, shards: list[Shard], log: ResultsLog, on_row: RowHook | None

@@ -23,6 +23,7 @@ from orchestrator.errors import ConfigError
 from orchestrator.metrics import exact_match, extract_answer, f1_score, kind_for, score
 from orchestrator.provenance import code_version
 from orchestrator.qa_data import QARecord
+from orchestrator.shared_calls import SharedCalls, counting_reuse
 
 if TYPE_CHECKING:
     from orchestrator.api import Orchestrator
@@ -179,7 +180,8 @@ def error_row(
 async def answer_row(
     orchestrator: Orchestrator, record: QARecord, conf: Configuration
 ) -> dict[str, Any]:
-    """Ask one question under one configuration and score it; a failure is an error row."""
+    """Ask one question under one configuration and score it; a failure is an error row.
+    `reused_calls` counts the calls a `SharedCalls` answered from an earlier configuration."""
     shape: dict[str, Any] = {}
 
     def on_event(event: dict[str, Any]) -> None:
@@ -187,26 +189,32 @@ async def answer_row(
             shape.update(width=event["width"], depth=event["depth"])
 
     started = time.perf_counter()
-    try:
-        answer = await orchestrator.aask(
-            record.prompt(), width=conf.width, depth=conf.depth,
-            budget_tokens=conf.budget_tokens, context=record.context() or None, on_event=on_event,
-        )  # fmt: skip
-    except Exception as exc:  # one broken question must not stop the sweep
-        elapsed = time.perf_counter() - started
-        return error_row(record, conf, f"{type(exc).__name__}: {exc}", elapsed)
-    return scored_row(record, conf, answer, shape)
+    with counting_reuse() as reused:
+        try:
+            answer = await orchestrator.aask(
+                record.prompt(), width=conf.width, depth=conf.depth,
+                budget_tokens=conf.budget_tokens, context=record.context() or None,
+                on_event=on_event,
+            )  # fmt: skip
+        except Exception as exc:  # one broken question must not stop the sweep
+            elapsed = time.perf_counter() - started
+            row = error_row(record, conf, f"{type(exc).__name__}: {exc}", elapsed)
+        else:
+            row = scored_row(record, conf, answer, shape)
+    return row | {"reused_calls": len(reused)}
 
 
 class Harness:
-    """Runs configurations over questions, one Orchestrator per (graph, model choice)."""
+    """Runs configurations over questions, one Orchestrator per (graph, model choice).
+    With `share_calls` every configuration's calls go through one `SharedCalls`."""
 
     def __init__(
         self, config: Config, embedder: Embedder, router: Router | None = None,
-        concurrency: int = 1,
+        concurrency: int = 1, share_calls: bool = False,
     ) -> None:  # fmt: skip
         self.config, self.embedder, self.router = config, embedder, router
         self.concurrency = max(concurrency, 1)
+        self.shared = SharedCalls() if share_calls else None
         self._built: dict[tuple[str, str, float | None], Orchestrator] = {}
 
     def orchestrator(self, conf: Configuration) -> Orchestrator:
@@ -226,9 +234,12 @@ class Harness:
                 router = FixedRouter(conf.model, self.embedder.name)
             elif conf.alpha is not None:
                 cfg = cfg.amended(router={"alpha": conf.alpha})
-            self._built[key] = Orchestrator.from_config(
+            built = Orchestrator.from_config(
                 cfg, graph=conf.graph, embedder=self.embedder, router=router
             )
+            if self.shared is not None:
+                built.models = {i: self.shared.wrap(m) for i, m in built.models.items()}
+            self._built[key] = built
         return self._built[key]
 
     async def run(

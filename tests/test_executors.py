@@ -133,8 +133,12 @@ def test_eval_command_with_ray_executor_writes_the_local_results(ray_workers, tm
     local = ResultsLog(tmp_path / "local" / "results.jsonl")
     remote = ResultsLog(tmp_path / "ray" / "results.jsonl")
     assert len(keyed(remote)) == 8 * 4 and keyed(remote) == keyed(local)
+    assert _eval(tmp_path, "shared", "--executor", "ray", "--share-calls") == 0
+    shared, alone = keyed(ResultsLog(tmp_path / "shared" / "results.jsonl")), keyed(local)
+    assert sum(r.pop("reused_calls") for r in shared.values()) > 0  # each worker shares
+    assert {r.pop("reused_calls") for r in alone.values()} == {0} and shared == alone
     summaries = [json.loads(line)["summary"] for line in capsys.readouterr().out.splitlines()]
-    assert _same_but_latency(*summaries)
+    assert _same_but_latency(*summaries[:2]) and _same_but_latency(summaries[0], summaries[2])
 
 
 def _same_but_latency(a: dict, b: dict) -> bool:

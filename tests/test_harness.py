@@ -146,7 +146,7 @@ async def test_rows_carry_everything_the_issue_lists(scripted, tmp_path):
         "prompt_tokens": prompt_tokens, "completion_tokens": 2,
         "cost_usd": pytest.approx((prompt_tokens * 10 + 2 * 30) / 1e6), "latency_s": 0,
         "llm_calls": 1, "models": ["scripted/big"], "shape": {"width": 1, "depth": 0},
-        "status": "ok", "error": None, "code": code_version(),
+        "status": "ok", "error": None, "code": code_version(), "reused_calls": 0,
     }  # fmt: skip
 
 
