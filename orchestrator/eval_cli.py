@@ -203,10 +203,16 @@ def _order(s: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _notes(summary: dict[str, dict[str, Any]], left_out: int) -> list[str]:
-    """What a reader of the table should know: rows left out, rows from several commits."""
+    """What a reader of the table should know: rows left out, calls shared between
+    configurations, rows from several commits."""
     notes = []
     if left_out:
         notes.append(f"{left_out} rows left out: not every configuration answered their question")
+    reused = round(sum(s["n"] * s["mean_reused_calls"] for s in summary.values()))
+    if reused:
+        calls = round(sum(s["n"] * s["mean_llm_calls"] for s in summary.values()))
+        notes.append(f"{reused} of the {calls} calls counted were shared between configurations "
+                     "(--share-calls): those rows' latencies are shorter than alone")  # fmt: skip
     versions = sorted({v for s in summary.values() for v in s["code_versions"]})
     if len(versions) > 1:
         notes.append(f"rows come from {len(versions)} code versions: {', '.join(versions)}")

@@ -51,6 +51,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "mean_prompt_tokens": _mean([float(r["prompt_tokens"]) for r in rows]),
         "mean_completion_tokens": _mean([float(r["completion_tokens"]) for r in rows]),
         "mean_llm_calls": _mean([float(r.get("llm_calls", 0)) for r in rows]),
+        "mean_reused_calls": _mean([float(r.get("reused_calls", 0)) for r in rows]),
         "total_cost_usd": sum(float(r["cost_usd"]) for r in rows),
         "mean_latency_s": _mean(latencies),
         "p95_latency_s": p95(latencies),

@@ -114,10 +114,15 @@ async def test_a_failed_call_is_not_kept_and_identical_calls_in_flight_wait_for_
 def test_eval_share_calls_flag(scripted, tmp_path, capsys):
     engine = scripted(lambda call: f"Answer: {(call.seed or 0) % 2}")
     args = eval_args(tmp_path, "--graph", "single", "--width", "1,2", "--limit", "3",
-                     "--share-calls", "--json", "--no-plots")  # fmt: skip
+                     "--share-calls", "--markdown", "--no-plots")  # fmt: skip
     assert args.func(args) == 0
     assert len(engine.calls) == 3 * 2  # width 2's first sample is width 1's
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
     shapes = [(r["width"], r["reused_calls"], r["llm_calls"]) for r in rows]
     assert shapes == [(1, 0, 1), (2, 1, 2)] * 3
-    assert json.loads(capsys.readouterr().out)["rows"] == 6
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())["configurations"]
+    assert [s["mean_reused_calls"] for s in summary.values()] == [0.0, 1.0]
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "3 of the 9 calls counted were shared between configurations (--share-calls): "
+        "those rows' latencies are shorter than alone"
+    )
