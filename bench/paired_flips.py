@@ -1,0 +1,62 @@
+"""Two configurations of one results file, question by question: on the questions both
+answered, how many answers are the same text, and how many went right → wrong and
+wrong → right from the first to the second. The README's noise floor (depth 0 against
+width 1, the same computation) and its "revisions undo more than they fix" (depth 2
+against depth 4) come from here.
+
+  python bench/paired_flips.py bench/results/wide_vs_deep/results.jsonl \\
+      "deep w=1 d=2 model=default" "deep w=1 d=4 model=default"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+Key = tuple[str, str]
+
+
+def _rows_of(path: Path, configuration: str) -> dict[Key, dict[str, Any]]:
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line)
+    return {
+        (r["dataset"], r["question_id"]): r for r in rows if r["configuration"] == configuration
+    }
+
+
+def compare(path: Path, first: str, second: str) -> dict[str, Any]:
+    a, b = _rows_of(path, first), _rows_of(path, second)
+    common = sorted(a.keys() & b.keys())
+    if not common:
+        raise SystemExit(f"no question answered by both {first!r} and {second!r} in {path}")
+    per_dataset: dict[str, dict[str, int]] = {}
+    for key in common:
+        counts = per_dataset.setdefault(key[0], {"questions": 0, "same_answer": 0,
+                                                 "right_to_wrong": 0, "wrong_to_right": 0})  # fmt: skip
+        x, y = a[key], b[key]
+        counts["questions"] += 1
+        counts["same_answer"] += x["answer"] == y["answer"]
+        counts["right_to_wrong"] += x["correct"] and not y["correct"]
+        counts["wrong_to_right"] += y["correct"] and not x["correct"]
+    total = {k: sum(c[k] for c in per_dataset.values()) for k in next(iter(per_dataset.values()))}
+    return {"first": first, "second": second, "total": total, "by_dataset": per_dataset}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("results", type=Path, help="a results.jsonl written by orchestrator eval")
+    p.add_argument("first", help="a configuration key, as in the eval table")
+    p.add_argument("second")
+    args = p.parse_args()
+    report = compare(args.results, args.first, args.second)
+    print(f"{args.first}  →  {args.second}")
+    for name, c in [("all", report["total"]), *sorted(report["by_dataset"].items())]:
+        print(f"  {name}: {c['questions']} questions, {c['same_answer']} same answer, "
+              f"{c['right_to_wrong']} right→wrong, {c['wrong_to_right']} wrong→right")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
