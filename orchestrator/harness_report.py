@@ -143,6 +143,12 @@ def _label_offset(drawn: list[tuple[float, float]], index: int) -> tuple[int, in
     return (4, -11) if crowded else (4, 4)
 
 
+def accuracy_top(accuracies: Sequence[float]) -> float:
+    """The accuracy axis' top: a margin above the best point, so small models' curves are
+    not squeezed against zero, and never past 1 (the axis always starts at 0)."""
+    return min(1.02, max(accuracies, default=1.0) * 1.2 + 0.05)
+
+
 def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) -> Path:
     """Accuracy against `x`: a line per wide, deep or custom curve, points for single."""
     import matplotlib
@@ -163,7 +169,7 @@ def plot(summary: dict[str, dict[str, Any]], path: Path, x: str, xlabel: str) ->
                       xytext=_label_offset(drawn, index), fontsize=7)  # fmt: skip
     axes.set_xlabel(xlabel)
     axes.set_ylabel("accuracy (macro over datasets)")
-    axes.set_ylim(-0.02, 1.02)
+    axes.set_ylim(-0.02, accuracy_top([y for _, y in drawn]))
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7, loc="best")
     figure.tight_layout()

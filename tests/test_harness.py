@@ -433,3 +433,11 @@ def test_plot_labels_of_nearly_coinciding_points_go_above_and_below():
     drawn = [(264.0, 0.19), (289.0, 0.19), (275.0, 0.09), (560.0, 0.17), (76.0, 0.15)]
     above, below = (4, 4), (4, -11)
     assert [_label_offset(drawn, i) for i in range(5)] == [above, below, below, above, above]
+
+
+def test_accuracy_axis_leaves_room_above_the_best_point_and_stops_at_one():
+    from orchestrator.harness_report import accuracy_top
+
+    assert accuracy_top([0.1, 0.21]) == pytest.approx(0.302)
+    assert accuracy_top([0.9, 1.0]) == 1.02
+    assert accuracy_top([]) == 1.02
