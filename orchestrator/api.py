@@ -210,8 +210,7 @@ def check_question(question: str, config: Config, width: int | None = None) -> s
     limit = config.graph.max_question_chars
     if len(text) > limit:
         raise InputError(f"the question is {len(text)} characters long; the limit is {limit}")
-    if width is not None and not 1 <= width <= 64:
-        raise InputError(f"width must be between 1 and 64, not {width}")
+    check_shape(width=width)
     return text
 
 

@@ -24,6 +24,7 @@ from orchestrator.metrics import exact_match, extract_answer, f1_score, kind_for
 from orchestrator.provenance import code_version
 from orchestrator.qa_data import QARecord
 from orchestrator.shared_calls import SharedCalls, counting_reuse
+from orchestrator.token_budget import check_shape
 
 if TYPE_CHECKING:
     from orchestrator.api import Orchestrator
@@ -251,8 +252,9 @@ class Harness:
         done = log.done()
         todo = [(q, c) for q in questions for c in configurations
                 if (q.dataset, q.id, c.key) not in done]  # fmt: skip
-        for conf in configurations:
-            self.orchestrator(conf)  # bad graphs and models fail before any call
+        for conf in configurations:  # bad shapes, graphs and models fail before any call
+            check_shape(conf.depth, conf.budget_tokens, conf.width)
+            self.orchestrator(conf)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(record: QARecord, conf: Configuration) -> None:

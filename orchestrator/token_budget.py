@@ -79,8 +79,12 @@ def run_limits(limits: BudgetConfig, graph: GraphConfig, budget_tokens: int | No
     return limits.model_copy(update={"max_completion_tokens": cap})
 
 
-def check_shape(depth: int | None, budget_tokens: int | None) -> None:
-    """Depth and budget requested for a run, or an InputError saying what is wrong."""
+def check_shape(
+    depth: int | None = None, budget_tokens: int | None = None, width: int | None = None
+) -> None:
+    """Depth, budget and width requested for a run, or an InputError saying what is wrong."""
+    if width is not None and not 1 <= width <= MAX_WIDTH:
+        raise InputError(f"width must be between 1 and {MAX_WIDTH}, not {width}")
     if depth is not None and not 0 <= depth <= MAX_DEPTH:
         raise InputError(f"depth must be between 0 and {MAX_DEPTH}, not {depth}")
     if budget_tokens is not None and budget_tokens < 1:

@@ -441,3 +441,16 @@ def test_accuracy_axis_leaves_room_above_the_best_point_and_stops_at_one():
     assert accuracy_top([0.1, 0.21]) == pytest.approx(0.302)
     assert accuracy_top([0.9, 1.0]) == 1.02
     assert accuracy_top([]) == 1.02
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--width", "2,0", "width must be between 1 and 64, not 0"),
+    ("--depth", "17", "depth must be between 0 and 16, not 17"),
+    ("--budget-tokens", "0", "budget_tokens must be positive, not 0"),
+])  # fmt: skip
+def test_eval_rejects_a_bad_shape_before_any_row(scripted, tmp_path, flag, value, message):
+    graph = "deep" if flag == "--depth" else "wide"
+    args = eval_args(tmp_path, "--graph", graph, flag, value, "--no-plots")
+    with pytest.raises(InputError, match=message):
+        args.func(args)
+    assert not (tmp_path / "out" / "results.jsonl").exists()

@@ -70,6 +70,8 @@ def test_check_shape_rejects_bad_requests():
         check_shape(17, None)
     with pytest.raises(InputError, match="budget_tokens"):
         check_shape(None, 0)
+    with pytest.raises(InputError, match="width must be between 1 and 64, not 65"):
+        check_shape(width=65)
 
 
 def worst_case(plan_tokens: int = 100):
