@@ -101,7 +101,9 @@ def read_qa(
     path: str | Path, limit: int | None = None, dataset: str | None = None
 ) -> list[QARecord]:
     """The first `limit` records of a QA file (all when None); the dataset is the stem
-    unless given."""
+    unless given. A limit under 1 is an input error, not "all"."""
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be at least 1, not {limit}")
     file = Path(path)
     try:
         lines = [x for x in file.read_text(encoding="utf-8").split("\n") if x.strip()]
@@ -109,7 +111,7 @@ def read_qa(
         raise InputError(f"data file not found: {file}") from None
     name = dataset or file.stem
     records = []
-    for number, line in enumerate(lines[:limit] if limit else lines, start=1):
+    for number, line in enumerate(lines[:limit], start=1):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:

@@ -73,6 +73,12 @@ def test_qa_data_rejects_repeated_ids(tmp_path):
         read_qa(write(tmp_path / "x.jsonl", [GSM[0], GSM[0]]))
 
 
+@pytest.mark.parametrize("limit", [0, -1])
+def test_qa_data_rejects_a_limit_under_one_instead_of_reading_everything(tmp_path, limit):
+    with pytest.raises(InputError, match=f"--limit must be at least 1, not {limit}"):
+        read_qa(write(tmp_path / "gsm8k.jsonl", GSM), limit=limit)
+
+
 def test_grade_gives_em_and_f1_for_open_qa_and_correctness_elsewhere(tmp_path):
     hotpot = read_qa(write(tmp_path / "hotpotqa_distractor.jsonl", [HOTPOT]))[0]
     correct, em, f1 = grade(hotpot, "Staind band")
