@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question (omit with --resume)")
     ask.add_argument("--graph", default="wide", help="built-in name or PATH:ATTR (default: wide)")
     ask.add_argument("--width", type=int, help="samples per sub-query (default: from config)")
+    ask.add_argument("--depth", type=int, help="critique → revise rounds (deep graphs)")
+    ask.add_argument("--budget-tokens", type=int, metavar="B",
+                     help="completion tokens the graph splits into width and depth")  # fmt: skip
+    ask.add_argument("--seed", type=int, default=0, help="base of every sample's seed (0)")
     ask.add_argument("--config", help="TOML config file (default: the embedded local pool)")
     ask.add_argument("--json", action="store_true", help="print one JSON object, no progress")
     ask.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run")
@@ -68,12 +72,16 @@ def _ask(args: argparse.Namespace) -> int:
     from orchestrator.api import Orchestrator, check_question, new_run_id
     from orchestrator.config import load_config
     from orchestrator.errors import InputError
+    from orchestrator.token_budget import check_shape
 
     config = load_config(args.config)
     if args.resume and args.question:
         raise InputError("give a question or --resume RUN_ID, not both")
+    if args.resume and (args.width, args.depth, args.budget_tokens) != (None, None, None):
+        raise InputError("a resumed run keeps its own width, depth and budget")
     if not args.resume:
         check_question(args.question or "", config, args.width)
+        check_shape(args.depth, args.budget_tokens)
     orchestrator = Orchestrator.from_config(config, graph=args.graph)
     store, run_id = _runs_file(args.runs), args.resume or new_run_id()
     print(f"run {run_id} (resume with: orchestrator ask --resume {run_id})", file=sys.stderr)
@@ -99,8 +107,9 @@ def _run(
     if args.resume:
         return orchestrator.resume(run_id, store=store, on_event=on_event)
     return orchestrator.ask(
-        args.question, width=args.width, run_id=run_id, store=store, on_event=on_event
-    )
+        args.question, width=args.width, depth=args.depth, budget_tokens=args.budget_tokens,
+        seed=args.seed, run_id=run_id, store=store, on_event=on_event,
+    )  # fmt: skip
 
 
 def _config_show(args: argparse.Namespace) -> int:

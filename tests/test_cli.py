@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -96,3 +97,47 @@ def test_progress_renders_deep_rounds_and_budget_shape():
     text = console.export_text()
     assert "budget width 1, depth 3" in text
     assert "q1 round 2: Paris" in text
+
+
+def ask_config(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[models]]\nid = "scripted/a"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+                   '[embedder]\nname = "hashing-8"\n[graph]\nmax_subqueries = 1\n')  # fmt: skip
+    return ["--config", str(cfg), "--runs", str(tmp_path / "runs.sqlite"), "--json"]
+
+
+def test_ask_takes_depth_budget_and_seed(scripted, tmp_path, capsys):
+    from test_deepening import stage
+
+    from orchestrator.deepening import round_seed
+    from orchestrator.nodes import sample_seed
+
+    engine = scripted()
+    assert main(["ask", "Q?", "--graph", "deep", "--depth", "2", "--seed", "7",
+                 *ask_config(tmp_path)]) == 0  # fmt: skip
+    trajectory = [c for c in engine.calls if stage(c) in ("draft", "critique", "revise")]
+    assert [stage(c) for c in trajectory] == ["draft", "critique", "revise", "critique", "revise"]
+    draft_seed = sample_seed(7, 0, 0)
+    assert [c.seed for c in trajectory] == [
+        draft_seed,
+        *(round_seed(draft_seed, s) for s in range(1, 5)),
+    ]
+    assert json.loads(capsys.readouterr().out)["status"] == "ok"
+
+    for budget, samples in (("300", 1), ("3000", 10)):  # the wide graph spends B on width
+        engine = scripted()
+        assert main(["ask", "Q?", "--budget-tokens", budget, *ask_config(tmp_path)]) == 0
+        assert [stage(c) for c in engine.calls] == ["draft"] * samples + ["synthesize"]
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--depth", "17"], "depth must be between 0 and 16, not 17"),
+    (["--budget-tokens", "0"], "budget_tokens must be positive, not 0"),
+    (["--resume", "abc", "--depth", "1"], "a resumed run keeps its own width, depth and budget"),
+])  # fmt: skip
+def test_ask_rejects_a_bad_shape_before_any_call(scripted, tmp_path, capsys, flags, message):
+    engine = scripted()
+    question = [] if "--resume" in flags else ["Q?"]
+    assert main(["ask", *question, *flags, *ask_config(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert engine.calls == []
