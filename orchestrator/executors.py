@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.errors import ConfigError, OrchestratorError
 from orchestrator.harness import Configuration, Harness, ResultsLog, RowHook
+from orchestrator.local_engine import usable_cpus
 
 if TYPE_CHECKING:
     from orchestrator.config import Config
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from orchestrator.seams import Router
 
 Key = tuple[str, str, str]
-WORKER_ENV = ("LITELLM_LOCAL_MODEL_COST_MAP", "HF_HUB_OFFLINE", "ORCHESTRATOR_HOME")
+WORKER_ENV = ("LITELLM_LOCAL_MODEL_COST_MAP", "HF_HUB_OFFLINE", "ORCHESTRATOR_HOME",
+              "ORCHESTRATOR_CACHE_DIR", "ORCHESTRATOR_THREADS")  # fmt: skip
 
 
 class Executor(Protocol):
@@ -140,13 +142,14 @@ def _ray() -> Any:
 
 class RayExecutor:
     """Shards of questions as Ray tasks (one CPU each) on a cluster at `address`, or on a
-    local runtime of `num_cpus` CPUs started for the run."""
+    local runtime of `num_cpus` CPUs (default: every CPU this process may use) started for
+    the run."""
 
     def __init__(
-        self, address: str | None = None, setup: str | None = None, *, num_cpus: int = 2,
+        self, address: str | None = None, setup: str | None = None, *, num_cpus: int | None = None,
         shards_per_cpu: int = 2, poll_s: float = 0.05,
     ) -> None:  # fmt: skip
-        self.address, self.setup, self.num_cpus = address, setup, num_cpus
+        self.address, self.setup, self.num_cpus = address, setup, num_cpus or usable_cpus()
         self.shards_per_cpu, self.poll_s = shards_per_cpu, poll_s
 
     async def run(
@@ -173,18 +176,13 @@ class RayExecutor:
                 ray.shutdown()
 
     def _connect(self, ray: Any, config: Config) -> bool:
-        """Join the cluster (or start a local runtime); True when this call started it.
-        Workers get the driver's offline switches and the API keys the config names."""
+        """Join the cluster (or start a local runtime); True when this call started it."""
         if ray.is_initialized():
             return False
-        names = [*WORKER_ENV, *(m.api_key_env for m in config.models if m.api_key_env)]
-        env = {k: os.environ[k] for k in names if k in os.environ}
-        if self.address is None:  # local workers can import what the driver's cwd holds
-            path = [os.getcwd(), os.environ.get("PYTHONPATH", "")]
-            env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
         ray.init(
             address=self.address, num_cpus=None if self.address else self.num_cpus,
-            include_dashboard=False, runtime_env={"env_vars": env}, log_to_driver=False,
+            include_dashboard=False, runtime_env={"env_vars": worker_env(config, self.address)},
+            log_to_driver=False,
         )  # fmt: skip
         return True
 
@@ -217,6 +215,20 @@ class RayExecutor:
             for ref in pending:  # a failure, or the driver was interrupted
                 ray.cancel(ref, force=True)
             queue.shutdown()
+
+
+def worker_env(config: Config, address: str | None) -> dict[str, str]:
+    """What a worker inherits from the driver: the offline switches, the orchestrator's
+    folders, the API keys the config names, and, on a local runtime, the driver's import
+    path. A task holds one CPU, so its local models run on one thread unless
+    `ORCHESTRATOR_THREADS` says otherwise (two workers on one thread each outrun one on two)."""
+    names = [*WORKER_ENV, *(m.api_key_env for m in config.models if m.api_key_env)]
+    env = {k: os.environ[k] for k in names if k in os.environ}
+    env.setdefault("ORCHESTRATOR_THREADS", "1")
+    if address is None:  # local workers can import what the driver's cwd holds
+        path = [os.getcwd(), os.environ.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
+    return env
 
 
 def _cpus(ray: Any) -> int:

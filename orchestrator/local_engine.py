@@ -7,12 +7,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import ProviderError
+from orchestrator.errors import ConfigError, ProviderError
 from orchestrator.local_models import (
     DEFAULT_SEED,
     LOCAL_MODELS,
@@ -25,6 +26,25 @@ from orchestrator.local_models import (
 from orchestrator.seams import EngineReply, Message, TextSink
 
 _load_lock = threading.Lock()
+THREADS_ENV = "ORCHESTRATOR_THREADS"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(usable) if usable else os.cpu_count() or 1
+
+
+def local_threads() -> int:
+    """Threads llama.cpp runs each model on: `$ORCHESTRATOR_THREADS`, else every usable CPU.
+    The thread count changes speed only: a seed gives the same text."""
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return usable_cpus()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{THREADS_ENV} must be a whole number of threads (1 or more), "
+                          f"not {text!r}")  # fmt: skip
+    return int(text)
 
 
 @contextlib.contextmanager
@@ -65,11 +85,11 @@ class LocalEngine:
         self,
         *,
         specs: Mapping[str, LocalModelSpec] | None = None,
-        n_threads: int = 2,
+        n_threads: int | None = None,
         cache_dir: Path | None = None,
     ) -> None:
         self._specs = dict(specs or LOCAL_MODELS)
-        self._n_threads = n_threads
+        self.threads = n_threads or local_threads()
         self._cache_dir = cache_dir
         self._models: dict[str, Any] = {}  # name -> llama_cpp.Llama
         self._locks = {name: threading.Lock() for name in self._specs}
@@ -85,8 +105,8 @@ class LocalEngine:
                 llm = Llama(
                     model_path=str(path),
                     n_ctx=min(spec.context_window, MAX_CONTEXT),
-                    n_threads=self._n_threads,
-                    n_threads_batch=self._n_threads,
+                    n_threads=self.threads,
+                    n_threads_batch=self.threads,
                     verbose=False,
                 )
             _evaluate_last_token_alone(llm)

@@ -15,7 +15,7 @@ from conftest import scripted_config
 from orchestrator.config import parse_config
 from orchestrator.embedding import make_embedder
 from orchestrator.errors import ConfigError, OrchestratorError
-from orchestrator.executors import LocalExecutor, RayExecutor, make_executor, split
+from orchestrator.executors import LocalExecutor, RayExecutor, make_executor, split, worker_env
 from orchestrator.harness import Harness, ResultsLog, expand
 from orchestrator.qa_data import read_qa
 
@@ -175,3 +175,25 @@ def test_make_executor_checks_its_options():
         make_executor("local", setup="no_such_module:f")
     with pytest.raises(ConfigError, match="MODULE:FUNCTION"):
         make_executor("local", setup="worker_setup")
+
+
+def test_workers_get_the_drivers_switches_and_one_thread_per_cpu(monkeypatch):
+    """A worker inherits the offline switches, the orchestrator's folders and the keys the
+    config names, nothing else; its local models run on one thread (a task holds one CPU)
+    unless the driver sets ORCHESTRATOR_THREADS; only local workers get the driver's path."""
+    base = scripted_config()
+    base["models"].append({"id": "openai/gpt-4o", "api_key_env": "TEAM_KEY",
+                           "input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10.0})  # fmt: skip
+    config = parse_config(base)
+    for name, value in [("HF_HUB_OFFLINE", "1"), ("ORCHESTRATOR_CACHE_DIR", "/models"),
+                        ("TEAM_KEY", "sk-1"), ("OTHER_KEY", "sk-2"), ("PYTHONPATH", "/lib")]:  # fmt: skip
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ORCHESTRATOR_THREADS", raising=False)
+    env = worker_env(config, None)
+    assert env["HF_HUB_OFFLINE"] == "1" and env["ORCHESTRATOR_CACHE_DIR"] == "/models"
+    assert env["TEAM_KEY"] == "sk-1" and "OTHER_KEY" not in env
+    assert env["ORCHESTRATOR_THREADS"] == "1"
+    assert env["PYTHONPATH"] == os.pathsep.join([os.getcwd(), "/lib"])
+    monkeypatch.setenv("ORCHESTRATOR_THREADS", "4")
+    remote = worker_env(config, "ray://head:10001")
+    assert remote["ORCHESTRATOR_THREADS"] == "4" and "PYTHONPATH" not in remote

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import ConfigError, ModelPackageError, ProviderError
-from orchestrator.local_engine import LocalEngine
+from orchestrator.local_engine import LocalEngine, local_threads
 from orchestrator.local_models import (
     DEFAULT_SEED,
     LOCAL_MODELS,
@@ -352,3 +352,31 @@ async def test_a_repeated_prompt_reuses_its_cache_and_samples_the_same(engine: L
     assert all(tokens == prompt_tokens for _, tokens, _ in reused)  # usage still counts the prompt
     assert reused[1][0] == fresh[0] and after_other[0] == reused[0][0]
     assert fresh[0] != reused[0][0]
+
+
+def test_thread_count_is_every_usable_cpu_unless_the_environment_says(monkeypatch):
+    monkeypatch.delenv("ORCHESTRATOR_THREADS", raising=False)
+    assert local_threads() == len(os.sched_getaffinity(0)) == LocalEngine().threads
+    monkeypatch.setenv("ORCHESTRATOR_THREADS", " 3 ")
+    assert LocalEngine().threads == 3
+    assert LocalEngine(n_threads=5).threads == 5
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_thread_count_is_a_config_error_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("ORCHESTRATOR_THREADS", value)
+    with pytest.raises(ConfigError, match=f"ORCHESTRATOR_THREADS .* not '{re.escape(value)}'"):
+        LocalEngine()
+
+
+@pytest.mark.slow
+async def test_a_seeded_completion_is_the_same_text_on_one_thread_or_two() -> None:
+    """Rows made on machines with different core counts stay comparable."""
+    texts = []
+    for threads in (1, 2):
+        reply = await LocalEngine(n_threads=threads).generate(
+            f"local/{SMALL}", QUESTION, temperature=0.7, max_tokens=48, seed=7,
+            json_mode=False,
+        )  # fmt: skip
+        texts.append(reply.text)
+    assert texts[0] == texts[1] and texts[0]

@@ -1,0 +1,126 @@
+"""How best to spend a machine's cores on local models: one process on every core, or one
+single-threaded process per core (what `--executor ray` does, one task per CPU).
+
+Runs the same sample calls (the first questions of GSM8K and HotpotQA distractor, with its
+paragraphs, one seeded call each on one local model) both ways, side by side in one run and
+ROUNDS times alternately, and prints the wall-time ratio and whether every call's text was the
+same both ways. Each process loads its model before the clock starts.
+
+  python bench/local_threads.py --questions 4 --model qwen2.5-coder-0.5b
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from orchestrator.local_engine import local_threads
+from orchestrator.prompts import render
+from orchestrator.qa_data import format_paragraphs, read_qa
+from orchestrator.seams import Message
+
+QA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
+
+
+def _calls(data: Path, questions: int) -> list[list[Message]]:
+    """One sample prompt per question, alternating GSM8K and HotpotQA."""
+    half = max(1, questions // 2)
+    gsm8k = read_qa(data / "gsm8k.jsonl", limit=half)
+    hotpot = read_qa(data / "hotpotqa_distractor.jsonl", limit=half)
+    calls = []
+    for a, b in zip(gsm8k, hotpot, strict=True):
+        calls.append(render("sample", question=a.question, facts="", context=""))
+        context = f"Context:\n{format_paragraphs(b.paragraphs)}\n\n"
+        calls.append(render("sample", question=b.question, facts="", context=context))
+    return calls
+
+
+async def _child(args: argparse.Namespace) -> None:
+    """Load the model, say so, wait for the go line, make the calls, print texts and times."""
+    from orchestrator.local_engine import LocalEngine
+
+    engine = LocalEngine()
+    model = f"local/{args.model}"
+    await engine.generate(model, [{"role": "user", "content": "Hi"}], temperature=0.0,
+                          max_tokens=1, seed=0, json_mode=False)  # fmt: skip
+    print("ready", flush=True)
+    sys.stdin.readline()
+    calls = _calls(Path(args.data), args.questions)
+    start, texts = time.time(), {}
+    for index in args.child:
+        reply = await engine.generate(model, calls[index], temperature=0.7,
+                                      max_tokens=args.max_tokens, seed=index, json_mode=False)  # fmt: skip
+        texts[index] = reply.text
+    print(json.dumps({"start": start, "end": time.time(), "texts": texts}), flush=True)
+
+
+def _start(args: argparse.Namespace, shard: list[int], threads: int) -> subprocess.Popen[str]:
+    command = [sys.executable, __file__, "--data", args.data, "--questions", str(args.questions),
+               "--model", args.model, "--max-tokens", str(args.max_tokens),
+               "--child", *map(str, shard)]  # fmt: skip
+    env = {**os.environ, "ORCHESTRATOR_THREADS": str(threads)}
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
+
+
+def _run(args: argparse.Namespace, shards: list[list[int]], threads: int) -> tuple[float, dict[int, str]]:
+    """Start one child per shard on `threads` threads each; the wall time of their calls."""
+    children = [_start(args, shard, threads) for shard in shards]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    reports = [json.loads(child.communicate()[0]) for child in children]
+    texts = {int(k): v for r in reports for k, v in r["texts"].items()}
+    return max(r["end"] for r in reports) - min(r["start"] for r in reports), texts
+
+
+def main(args: argparse.Namespace) -> None:
+    cores = local_threads()
+    n = 2 * max(1, args.questions // 2)
+    one = [list(range(n))]
+    per_core = [list(range(n))[i::cores] for i in range(cores)]
+    times: dict[str, list[float]] = {"one": [], "per_core": []}
+    same = 0
+    for _ in range(args.rounds):
+        t_one, texts_one = _run(args, one, cores)
+        t_per, texts_per = _run(args, per_core, 1)
+        times["one"].append(t_one)
+        times["per_core"].append(t_per)
+        same += sum(texts_one[i] == texts_per[i] for i in range(n))
+    a, b = sum(times["one"]), sum(times["per_core"])
+    print(f"{n} sample calls on {args.model}, {args.max_tokens} max tokens, {cores} cores, "
+          f"{args.rounds} rounds")  # fmt: skip
+    print(f"  one process, {cores} threads:     {a / args.rounds:6.1f} s a round")
+    print(f"  {cores} processes, 1 thread each: {b / args.rounds:6.1f} s a round "
+          f"({a / b:.2f}x the throughput)")  # fmt: skip
+    print(f"  identical texts: {same}/{n * args.rounds}")
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--data", default=str(QA), help="folder with gsm8k.jsonl and "
+                   "hotpotqa_distractor.jsonl")  # fmt: skip
+    p.add_argument("--questions", type=int, default=4)
+    p.add_argument("--model", default="qwen2.5-coder-0.5b")
+    p.add_argument("--max-tokens", type=int, default=160)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--child", type=int, nargs="+", help=argparse.SUPPRESS)
+    parsed = p.parse_args()
+    if parsed.child:
+        asyncio.run(_child(parsed))
+    else:
+        main(parsed)
