@@ -72,7 +72,9 @@ def _start(args: argparse.Namespace, shard: list[int], threads: int) -> subproce
                             env=env)  # fmt: skip
 
 
-def _run(args: argparse.Namespace, shards: list[list[int]], threads: int) -> tuple[float, dict[int, str]]:
+def _run(
+    args: argparse.Namespace, shards: list[list[int]], threads: int
+) -> tuple[float, dict[int, str]]:
     """Start one child per shard on `threads` threads each; the wall time of their calls."""
     children = [_start(args, shard, threads) for shard in shards]
     for child in children:
