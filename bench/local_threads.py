@@ -92,7 +92,7 @@ def main(args: argparse.Namespace) -> None:
     cores = local_threads()
     n = 2 * max(1, args.questions // 2)
     one = [list(range(n))]
-    per_core = [list(range(n))[i::cores] for i in range(cores)]
+    per_core = [[c for c in range(n) if c // 2 % cores == i] for i in range(cores)]  # a pair each
     times: dict[str, list[float]] = {"one": [], "per_core": []}
     same = 0
     for _ in range(args.rounds):

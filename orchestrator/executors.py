@@ -221,7 +221,7 @@ def worker_env(config: Config, address: str | None) -> dict[str, str]:
     """What a worker inherits from the driver: the offline switches, the orchestrator's
     folders, the API keys the config names, and, on a local runtime, the driver's import
     path. A task holds one CPU, so its local models run on one thread unless
-    `ORCHESTRATOR_THREADS` says otherwise (two workers on one thread each outrun one on two)."""
+    `ORCHESTRATOR_THREADS` says otherwise."""
     names = [*WORKER_ENV, *(m.api_key_env for m in config.models if m.api_key_env)]
     env = {k: os.environ[k] for k in names if k in os.environ}
     env.setdefault("ORCHESTRATOR_THREADS", "1")
