@@ -23,9 +23,9 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from orchestrator.local_engine import local_threads
+from orchestrator.local_engine import THREADS_ENV, usable_cpus
 from orchestrator.prompts import render
-from orchestrator.qa_data import format_paragraphs, read_qa
+from orchestrator.qa_data import read_qa
 from orchestrator.seams import Message
 
 QA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
@@ -39,7 +39,7 @@ def _calls(data: Path, questions: int) -> list[list[Message]]:
     calls = []
     for a, b in zip(gsm8k, hotpot, strict=True):
         calls.append(render("sample", question=a.question, facts="", context=""))
-        context = f"Context:\n{format_paragraphs(b.paragraphs)}\n\n"
+        context = f"Context:\n{b.context()}\n\n"
         calls.append(render("sample", question=b.question, facts="", context=context))
     return calls
 
@@ -67,7 +67,7 @@ def _start(args: argparse.Namespace, shard: list[int], threads: int) -> subproce
     command = [sys.executable, __file__, "--data", args.data, "--questions", str(args.questions),
                "--model", args.model, "--max-tokens", str(args.max_tokens),
                "--child", *map(str, shard)]  # fmt: skip
-    env = {**os.environ, "ORCHESTRATOR_THREADS": str(threads)}
+    env = {**os.environ, THREADS_ENV: str(threads)}
     return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             env=env)  # fmt: skip
 
@@ -89,23 +89,22 @@ def _run(
 
 
 def main(args: argparse.Namespace) -> None:
-    cores = local_threads()
+    cores = usable_cpus()
     n = 2 * max(1, args.questions // 2)
     one = [list(range(n))]
-    per_core = [[c for c in range(n) if c // 2 % cores == i] for i in range(cores)]  # a pair each
-    times: dict[str, list[float]] = {"one": [], "per_core": []}
+    pairs = [[c for c in range(n) if c // 2 % cores == i] for i in range(cores)]
+    per_core = [shard for shard in pairs if shard]  # a GSM8K and HotpotQA pair each
+    a = b = 0.0
     same = 0
     for _ in range(args.rounds):
         t_one, texts_one = _run(args, one, cores)
         t_per, texts_per = _run(args, per_core, 1)
-        times["one"].append(t_one)
-        times["per_core"].append(t_per)
+        a, b = a + t_one, b + t_per
         same += sum(texts_one[i] == texts_per[i] for i in range(n))
-    a, b = sum(times["one"]), sum(times["per_core"])
     print(f"{n} sample calls on {args.model}, {args.max_tokens} max tokens, {cores} cores, "
           f"{args.rounds} rounds")  # fmt: skip
     print(f"  one process, {cores} threads:     {a / args.rounds:6.1f} s a round")
-    print(f"  {cores} processes, 1 thread each: {b / args.rounds:6.1f} s a round "
+    print(f"  {len(per_core)} processes, 1 thread each: {b / args.rounds:6.1f} s a round "
           f"({a / b:.2f}x the throughput)")  # fmt: skip
     print(f"  identical texts: {same}/{n * args.rounds}")
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.errors import ConfigError, OrchestratorError
 from orchestrator.harness import Configuration, Harness, ResultsLog, RowHook
-from orchestrator.local_engine import usable_cpus
+from orchestrator.local_engine import THREADS_ENV, usable_cpus
 
 if TYPE_CHECKING:
     from orchestrator.config import Config
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str, str]
 WORKER_ENV = ("LITELLM_LOCAL_MODEL_COST_MAP", "HF_HUB_OFFLINE", "ORCHESTRATOR_HOME",
-              "ORCHESTRATOR_CACHE_DIR", "ORCHESTRATOR_THREADS")  # fmt: skip
+              "ORCHESTRATOR_CACHE_DIR", THREADS_ENV)  # fmt: skip
 
 
 class Executor(Protocol):
@@ -224,7 +224,7 @@ def worker_env(config: Config, address: str | None) -> dict[str, str]:
     `ORCHESTRATOR_THREADS` says otherwise."""
     names = [*WORKER_ENV, *(m.api_key_env for m in config.models if m.api_key_env)]
     env = {k: os.environ[k] for k in names if k in os.environ}
-    env.setdefault("ORCHESTRATOR_THREADS", "1")
+    env.setdefault(THREADS_ENV, "1")
     if address is None:  # local workers can import what the driver's cwd holds
         path = [os.getcwd(), os.environ.get("PYTHONPATH", "")]
         env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
