@@ -1,8 +1,9 @@
 """Two configurations of one results file, question by question: on the questions both
 answered, how many answers are the same text, and how many went right → wrong and
-wrong → right from the first to the second. The README's noise floor (depth 0 against
-width 1, the same computation) and its "revisions undo more than they fix" (depth 2
-against depth 4) come from here.
+wrong → right from the first to the second, with the exact two-sided sign test on those
+flips (the chance of a split at least this uneven if either direction were equally likely).
+The README's noise floor (depth 0 against width 1, the same computation) and its paired
+comparisons (width 4 against depth 4, depth 2 against depth 4) come from here.
 
   python bench/paired_flips.py bench/results/wide_vs_deep/results.jsonl \\
       "deep w=1 d=2 model=default" "deep w=1 d=4 model=default"
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,13 @@ def _rows_of(path: Path, configuration: str) -> dict[Key, dict[str, Any]]:
     return {
         (r["dataset"], r["question_id"]): r for r in rows if r["configuration"] == configuration
     }
+
+
+def sign_test(right_to_wrong: int, wrong_to_right: int) -> float:
+    """Two-sided exact sign test: P(a split at least this uneven | each flip a fair coin)."""
+    n = right_to_wrong + wrong_to_right
+    tail = sum(comb(n, i) for i in range(min(right_to_wrong, wrong_to_right) + 1))
+    return min(1.0, 2 * tail / 2**n) if n else 1.0
 
 
 def compare(path: Path, first: str, second: str) -> dict[str, Any]:
@@ -55,7 +64,8 @@ def main() -> None:
     print(f"{args.first}  →  {args.second}")
     for name, c in [("all", report["total"]), *sorted(report["by_dataset"].items())]:
         print(f"  {name}: {c['questions']} questions, {c['same_answer']} same answer, "
-              f"{c['right_to_wrong']} right→wrong, {c['wrong_to_right']} wrong→right")  # fmt: skip
+              f"{c['right_to_wrong']} right→wrong, {c['wrong_to_right']} wrong→right, "
+              f"sign test p = {sign_test(c['right_to_wrong'], c['wrong_to_right']):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
