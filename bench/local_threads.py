@@ -24,7 +24,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from orchestrator.local_engine import THREADS_ENV, usable_cpus
-from orchestrator.prompts import render
+from orchestrator.prompts import context_block, render
 from orchestrator.qa_data import read_qa
 from orchestrator.seams import Message
 
@@ -39,7 +39,7 @@ def _calls(data: Path, questions: int) -> list[list[Message]]:
     calls = []
     for a, b in zip(gsm8k, hotpot, strict=True):
         calls.append(render("sample", question=a.question, facts="", context=""))
-        context = f"Context:\n{b.context()}\n\n"
+        context = context_block(b.context())
         calls.append(render("sample", question=b.question, facts="", context=context))
     return calls
 

@@ -21,7 +21,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from orchestrator.local_engine import LocalEngine
-from orchestrator.prompts import render
+from orchestrator.prompts import context_block, render
 from orchestrator.qa_data import format_paragraphs, read_qa
 from orchestrator.seams import Message
 
@@ -51,7 +51,7 @@ async def _main(args: argparse.Namespace) -> None:
         seed=0, json_mode=False,
     )  # fmt: skip  # load the weights outside the timing
     record = read_qa(args.data, limit=1)[0]
-    context = f"Context:\n{format_paragraphs(record.paragraphs)}\n\n"
+    context = context_block(format_paragraphs(record.paragraphs))
     messages = render("sample", question=record.question, facts="", context=context)
     fresh_s, fresh = await _samples(engine, args, messages, fresh=True)
     reused_s, reused = await _samples(engine, args, messages, fresh=False)

@@ -21,7 +21,7 @@ from orchestrator.aggregation import extract_answer
 from orchestrator.context import RunContext, call_record
 from orchestrator.errors import BudgetExhausted, ConfigError
 from orchestrator.planning import SubQuery
-from orchestrator.prompts import render
+from orchestrator.prompts import context_block, render
 from orchestrator.seams import Completion, Message
 from orchestrator.state import CallRecord, GraphState, SampleRecord, SampleTask
 from orchestrator.token_budget import SPLITS, Shape, divide, trajectory_calls
@@ -50,8 +50,11 @@ def round_seed(seed: int, step: int) -> int:
 
 
 def _prompt_values(task: SampleTask) -> dict[str, str]:
-    context = f"Context:\n{task['context']}\n\n" if task["context"] else ""
-    return {"facts": task["facts"], "context": context, "question": task["subquery"]["question"]}
+    return {
+        "facts": task["facts"],
+        "context": context_block(task["context"]),
+        "question": task["subquery"]["question"],
+    }
 
 
 def _round_call(record: CallRecord, stage: str, task: SampleTask, round_: int) -> RoundCall:

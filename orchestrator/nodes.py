@@ -14,7 +14,7 @@ from orchestrator.aggregation import extract_answer, has_answer_line
 from orchestrator.context import RunContext, call_record, token_sink
 from orchestrator.errors import BudgetExhausted, PlanningError, ProviderError
 from orchestrator.planning import SubQuery, parse_plan, ready_subqueries
-from orchestrator.prompts import render
+from orchestrator.prompts import context_block, render
 from orchestrator.seams import Message
 from orchestrator.state import (
     CallRecord,
@@ -138,7 +138,7 @@ async def sample(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str, An
     """One trajectory; on a provider failure after retries, one fallback to the next-best model."""
     ctx = runtime.context
     sq, ranked = task["subquery"], task["route"]["ranked"]
-    context = f"Context:\n{task['context']}\n\n" if task["context"] else ""
+    context = context_block(task["context"])
     messages = render("sample", question=sq["question"], facts=task["facts"], context=context)
     record = await _sample_once(ctx, task, ranked[0], messages)
     failed = record["status"] in ("error", "timeout")

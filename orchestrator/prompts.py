@@ -23,6 +23,11 @@ def _sections(name: str) -> dict[str, str]:
     return sections
 
 
+def context_block(paragraphs: str) -> str:
+    """The `$context` of a sub-query prompt: the evidence paragraphs, or nothing closed-book."""
+    return f"Context:\n{paragraphs}\n\n" if paragraphs else ""
+
+
 def render(name: str, **values: object) -> list[Message]:
     """The chat messages of prompt `name` with its $placeholders filled."""
     strings = {k: str(v) for k, v in values.items()}
