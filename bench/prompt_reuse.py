@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from orchestrator.local_engine import LocalEngine
 from orchestrator.prompts import context_block, render
-from orchestrator.qa_data import format_paragraphs, read_qa
+from orchestrator.qa_data import read_qa
 from orchestrator.seams import Message
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa" / "hotpotqa_distractor.jsonl"
@@ -51,7 +51,7 @@ async def _main(args: argparse.Namespace) -> None:
         seed=0, json_mode=False,
     )  # fmt: skip  # load the weights outside the timing
     record = read_qa(args.data, limit=1)[0]
-    context = context_block(format_paragraphs(record.paragraphs))
+    context = context_block(record.context())
     messages = render("sample", question=record.question, facts="", context=context)
     fresh_s, fresh = await _samples(engine, args, messages, fresh=True)
     reused_s, reused = await _samples(engine, args, messages, fresh=False)

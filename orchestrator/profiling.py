@@ -36,13 +36,14 @@ def read_questions(paths: Sequence[str | Path], limit: int | None = None) -> lis
 
 def prompt(question: QARecord) -> list[Message]:
     """The chat messages for one question (prompts/profile.md)."""
-    from orchestrator.prompts import render
+    from orchestrator.prompts import context_block, render
 
     kind = kind_for(question.dataset)
     choices = "".join(
         f"\n{label}. {c}" for label, c in zip(question.labels, question.choices, strict=False)
     )
-    context = f"Context:\n{question.context()}\n\nQuestion: " if question.paragraphs else ""
+    block = context_block(question.context())
+    context = f"{block}Question: " if block else ""
     return render(
         "profile",
         answer_form=_ANSWER_FORMS.get(kind, "<short answer>"),
