@@ -4,9 +4,9 @@ run and no model call.
 The single graph makes one call, on the model the router picks, so a question routed at
 another α is answered exactly as the pinned row of the model picked there. The script
 routes every question with all pinned rows at each α, takes those rows, and prints macro
-accuracy, cost per question, model shares, and the accuracy of a random mix of the two
-nearest pinned models at the same cost (the straight line between them), which is what
-routing has to beat at matched cost. It first checks the rule against the run: at the run's
+accuracy, cost per question, model shares, and the accuracy of the best random mix of two
+pinned models at the same cost (the upper hull of the pinned points), which is what routing
+has to beat at matched cost. It first checks the rule against the run: at the run's
 own α its picks must equal the models the routed rows used.
 
   python bench/routed_alpha_sweep.py bench/results/routed_vs_single/results.jsonl \\
@@ -62,12 +62,16 @@ def _point(rows: list[Row]) -> tuple[float, float]:
 
 
 def _mix(cost: float, points: list[tuple[float, float]]) -> float:
-    """Accuracy of a random mix of the two pinned models whose costs bracket `cost`."""
+    """Accuracy of the best random mix of two pinned models that costs at most `cost` a question (the
+    upper hull of the pinned points): what routing has to beat at that cost."""
     line = sorted(points, key=lambda p: p[1])
-    for (a0, c0), (a1, c1) in itertools.pairwise(line):
-        if c0 <= cost <= c1:
-            return a0 + (a1 - a0) * (cost - c0) / (c1 - c0)
-    return line[0][0] if cost < line[0][1] else line[-1][0]
+    if cost <= line[0][1]:
+        return line[0][0]
+    return max(
+        a0 + (a1 - a0) * (min(cost, c1) - c0) / (c1 - c0) if c1 > c0 else max(a0, a1)
+        for (a0, c0), (a1, c1) in itertools.combinations(line, 2)
+        if c0 <= cost
+    )
 
 
 def _check(router: ClusterRouter, questions: list[QARecord], vectors: Any,
