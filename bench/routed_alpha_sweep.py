@@ -62,16 +62,15 @@ def _point(rows: list[Row]) -> tuple[float, float]:
 
 
 def _mix(cost: float, points: list[tuple[float, float]]) -> float:
-    """Accuracy of the best random mix of two pinned models that costs at most `cost` a question (the
-    upper hull of the pinned points): what routing has to beat at that cost."""
-    line = sorted(points, key=lambda p: p[1])
-    if cost <= line[0][1]:
-        return line[0][0]
-    return max(
-        a0 + (a1 - a0) * (min(cost, c1) - c0) / (c1 - c0) if c1 > c0 else max(a0, a1)
-        for (a0, c0), (a1, c1) in itertools.combinations(line, 2)
-        if c0 <= cost
-    )
+    """Accuracy of the best random mix of two pinned models (or one alone) costing at most
+    `cost` a question, the upper hull of the pinned points: what routing has to beat."""
+    affordable = [a for a, c in points if c <= cost]
+    mixes = [
+        a0 + (a1 - a0) * (cost - c0) / (c1 - c0)
+        for (a0, c0), (a1, c1) in itertools.permutations(points, 2)
+        if c0 <= cost < c1
+    ]
+    return max(affordable + mixes, default=min(points, key=lambda p: p[1])[0])
 
 
 def _check(router: ClusterRouter, questions: list[QARecord], vectors: Any,
