@@ -17,7 +17,6 @@ own α its picks must equal the models the routed rows used.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import statistics
@@ -30,6 +29,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from orchestrator.embedding import make_embedder
+from orchestrator.evaluation import mix_accuracy
 from orchestrator.qa_data import QARecord, read_qa
 from orchestrator.router_artifact import load_router
 from orchestrator.routing import ClusterRouter
@@ -61,18 +61,6 @@ def _point(rows: list[Row]) -> tuple[float, float]:
     return accuracy, 1e6 * statistics.mean(r["cost_usd"] for r in rows)
 
 
-def _mix(cost: float, points: list[tuple[float, float]]) -> float:
-    """Accuracy of the best random mix of two pinned models (or one alone) costing at most
-    `cost` a question, the upper hull of the pinned points: what routing has to beat."""
-    affordable = [a for a, c in points if c <= cost]
-    mixes = [
-        a0 + (a1 - a0) * (cost - c0) / (c1 - c0)
-        for (a0, c0), (a1, c1) in itertools.permutations(points, 2)
-        if c0 <= cost < c1
-    ]
-    return max(affordable + mixes, default=min(points, key=lambda p: p[1])[0])
-
-
 def _check(router: ClusterRouter, questions: list[QARecord], vectors: Any,
            routed: dict[str, Row], alpha: float) -> None:  # fmt: skip
     """At the run's own α the rule must pick what the run's routed rows used."""
@@ -94,6 +82,7 @@ def sweep(
     _check(router, questions, vectors, routed, alpha)
     singles = {m: _point([pinned[q.id][m] for q in questions]) for m in router.models}
     best_cost = max(singles.values())[1]
+    by_cost = [(cost, accuracy) for accuracy, cost in singles.values()]
     names = " | ".join(m.split("/")[-1] for m in router.models)
     print(f"{len(questions)} questions\n")
     print(f"| α | macro accuracy | µUSD a question | vs the best single's cost |"
@@ -106,7 +95,7 @@ def sweep(
             f"{sum(picks == j) / len(picks):.0%}" for j in range(len(router.models))
         )
         print(f"| {a:g} | {accuracy:.3f} | {cost:.0f} | {cost / best_cost:.2f}× |"
-              f" {_mix(cost, list(singles.values())):.3f} | {shares} |")  # fmt: skip
+              f" {mix_accuracy(by_cost, cost):.3f} | {shares} |")  # fmt: skip
     print("\n| model | macro accuracy | µUSD a question |\n|---|---|---|")
     for m, (accuracy, cost) in singles.items():
         print(f"| {m} | {accuracy:.3f} | {cost:.0f} |")

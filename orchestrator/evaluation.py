@@ -124,24 +124,41 @@ def _upper_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return hull
 
 
-def aiq(points: Sequence[tuple[float, float]]) -> float:
-    """RouterBench's AIQ: area under the non-decreasing convex hull of (cost, accuracy),
-    divided by the cost range; the best accuracy when all points cost the same."""
+def rising_hull(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The non-decreasing upper convex hull of (cost, accuracy) points, NaN accuracies
+    dropped, ending at the highest cost: what random mixes of the points can reach."""
     best: dict[float, float] = {}
     for cost, accuracy in points:
         if not np.isnan(accuracy):
             best[cost] = max(accuracy, best.get(cost, -np.inf))
     if not best:
-        return float("nan")
-    pts = sorted(best.items())
-    low, high = pts[0][0], pts[-1][0]
-    if high - low <= 0:
-        return float(pts[0][1])
-    hull = _upper_hull(pts)
+        return []
+    hull = _upper_hull(sorted(best.items()))
     peak = max(range(len(hull)), key=lambda i: (hull[i][1], -i))
-    hull = [*hull[: peak + 1], (high, hull[peak][1])]
+    rising, high = hull[: peak + 1], max(best)
+    return rising if rising[-1][0] == high else [*rising, (high, rising[-1][1])]
+
+
+def aiq(points: Sequence[tuple[float, float]]) -> float:
+    """RouterBench's AIQ: area under the non-decreasing convex hull of (cost, accuracy),
+    divided by the cost range; the best accuracy when all points cost the same."""
+    hull = rising_hull(points)
+    if not hull:
+        return float("nan")
+    low, high = hull[0][0], hull[-1][0]
+    if high - low <= 0:
+        return float(hull[0][1])
     area = sum((x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in pairwise(hull))
     return float(area / (high - low))
+
+
+def mix_accuracy(points: Sequence[tuple[float, float]], cost: float) -> float:
+    """Accuracy of the best random mix of (cost, accuracy) points that costs at most `cost`
+    (the cheapest point's when none is that cheap): what a router has to beat there."""
+    hull = rising_hull(points)
+    if not hull:
+        return float("nan")
+    return float(np.interp(cost, [c for c, _ in hull], [a for _, a in hull]))
 
 
 def sweep(

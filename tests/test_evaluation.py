@@ -15,6 +15,7 @@ from orchestrator.evaluation import (
     cheapest_matching,
     evaluate,
     format_report,
+    mix_accuracy,
     pareto_front,
 )
 from orchestrator.labelled import load_prices, read_labelled
@@ -92,6 +93,17 @@ def test_aiq_and_pareto_by_hand():
     assert [p["alpha"] for p in pareto_front(sweep)] == [0.0, 0.7]
     assert cheapest_matching(sweep, 0.6).alpha == 0.7
     assert cheapest_matching(sweep, 0.95) is None
+
+
+def test_mix_accuracy_follows_the_rising_hull():
+    # (9, .083), (33, .087), (95, .21): the middle point lies under the outer chord
+    points = [(9.0, 0.083), (33.0, 0.087), (95.0, 0.21)]
+    assert mix_accuracy(points, 39.0) == pytest.approx(0.083 + 0.127 * 30 / 86)
+    assert mix_accuracy(points, 5.0) == 0.083  # cheaper than any point: the cheapest one
+    assert mix_accuracy(points, 200.0) == 0.21
+    # a cheap point better than a dearer one caps the mix from its cost on
+    assert mix_accuracy([(1.0, 0.6), (2.0, 0.4)], 1.5) == 0.6
+    assert math.isnan(mix_accuracy([(1.0, float("nan"))], 1.0))
 
 
 def test_evaluate_refuses_data_without_the_routed_models():
