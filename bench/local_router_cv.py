@@ -32,10 +32,16 @@ from orchestrator.routing import ClusterRouter
 HERE = Path(__file__).resolve().parent
 OUTCOMES = HERE.parent / "data" / "local_router" / "outcomes.jsonl"
 ALPHAS = [round(i / 50, 4) for i in range(51)]
+ONE_PER_DATASET = {"clustering": "per-dataset", "k": 4, "bags": 1}
 OPTIONS: dict[str, dict[str, Any]] = {
-    "global k-means, default k": {"clustering": "global"},
-    "per-dataset k-means, default k (the default)": {},
-    "per-dataset k-means, k=4 (one per dataset)": {"clustering": "per-dataset", "k": 4, "bags": 1},
+    "global k-means, default k, in-cluster scale": {"clustering": "global", "scale": "cluster"},
+    "per-dataset k-means, default k, in-cluster scale": {"scale": "cluster"},
+    "per-dataset k-means, default k, table scale (the fit default)": {},
+    "per-dataset k-means, k=4 (one per dataset), in-cluster scale (shipped)": {
+        **ONE_PER_DATASET,
+        "scale": "cluster",
+    },
+    "per-dataset k-means, k=4 (one per dataset), table scale": ONE_PER_DATASET,
 }
 
 

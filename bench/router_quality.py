@@ -48,17 +48,20 @@ TABLES = {
     "routerdc_9task_7models": None,
     "routellm_mmlu_gsm8k_2models": HERE / "prices_routellm.toml",
 }
-GLOBAL = {"clustering": "global", "bags": 1}
+GLOBAL = {"clustering": "global", "bags": 1, "scale": "cluster"}
+IN_CLUSTER = {"scale": "cluster"}
 VARIANTS: dict[str, dict[str, Any]] = {
     "global k-means (paper)": GLOBAL,
     "cost/max": {**GLOBAL, "cost_norm": "max"},
     "rank vote": {**GLOBAL, "vote": "rank"},
     "min-acc 0.3": {**GLOBAL, "min_accuracy": 0.3},
-    "per-dataset k-means": {"bags": 1},
-    "per-dataset, k=30, β=27": {"k": 30, "beta": 27.0, "bags": 1},
-    "per-dataset, 3 bags": {"bags": 3},
+    "per-dataset k-means": {**IN_CLUSTER, "bags": 1},
+    "per-dataset, k=30, β=27": {**IN_CLUSTER, "k": 30, "beta": 27.0, "bags": 1},
+    "per-dataset, 3 bags": {**IN_CLUSTER, "bags": 3},
     "global, 5 bags": {**GLOBAL, "bags": 5},
-    "per-dataset, 5 bags (default)": {},
+    "per-dataset, 5 bags": IN_CLUSTER,
+    "global, 5 bags, table scale": {"clustering": "global"},
+    "per-dataset, 5 bags, table scale (default)": {},
 }
 ALPHAS = [round(i / 50, 4) for i in range(51)]
 
@@ -175,7 +178,7 @@ def run_table(
     rows = []
     for embedder in embedders:
         vectors = embed(table, embedder, cache)
-        main = ("global k-means (paper)", "per-dataset, 5 bags (default)")
+        main = ("global k-means (paper)", "per-dataset, 5 bags, table scale (default)")
         variants = {
             v: o
             for v, o in VARIANTS.items()

@@ -4,6 +4,7 @@ records that exist, and the normalised tables the routing rule scores with."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ IntArray = npt.NDArray[np.int64]
 Float32Matrix = npt.NDArray[np.float32]
 
 COST_NORMS = ("minmax", "max")
+SCALES = ("table", "cluster")
 VOTES = ("weighted", "rank")
 CLUSTERINGS = ("global", "per-dataset")
 # Ties break toward the cheaper model at α=1 and the more accurate one at α=0.
@@ -26,8 +28,11 @@ TIE_BREAK = 1e-6
 class ClusterTables:
     """What a fitted router knows: unit centroids (k, dim); per cluster and model the mean
     score and mean cost (NaN where the model has no record there) and the record count; the
-    number of calibration queries in each cluster; and which clustering (bag) each cluster
-    belongs to, numbered from 0 (every query is in one cluster of each bag)."""
+    number of calibration queries in each cluster; which clustering (bag) each cluster
+    belongs to, numbered from 0 (every query is in one cluster of each bag); and each
+    cluster's weight, the mean over its queries of N / (D·n_d) for a query of a dataset with
+    n_d of the N queries in D datasets (1 where there is one dataset): what a correct answer
+    there is worth when every dataset counts equally."""
 
     centroids: Float32Matrix
     scores: FloatMatrix
@@ -35,6 +40,7 @@ class ClusterTables:
     counts: IntArray
     sizes: IntArray
     bags: IntArray
+    weights: FloatMatrix
 
     def check(self, n_models: int) -> None:
         k = self.centroids.shape[0]
@@ -48,6 +54,8 @@ class ClusterTables:
             raise InputError(f"centroids and sizes have mismatched shapes {shapes}")
         if self.bags.shape != (k,) or set(self.bags.tolist()) != set(range(self.n_bags)):
             raise InputError("cluster bags must number every cluster's clustering from 0 up")
+        if self.weights.shape != (k,) or not (self.weights > 0).all():
+            raise InputError("cluster weights must be one positive number per cluster")
 
     @property
     def n_bags(self) -> int:
@@ -113,12 +121,19 @@ def _means(onehot: FloatMatrix, values: FloatMatrix) -> tuple[FloatMatrix, Float
     return means, counts
 
 
+def dataset_weights(groups: list[str]) -> FloatMatrix:
+    """Per query N / (D·n_d): weights under which each of the D datasets counts equally."""
+    _, codes, sizes = np.unique(np.asarray(groups, dtype=object), return_inverse=True,
+                                return_counts=True)  # fmt: skip
+    return np.asarray(len(groups) / (len(sizes) * sizes[codes.reshape(-1)]), dtype=np.float64)
+
+
 def cluster_stats(
     centroids: Float32Matrix, bags: IntArray, labels: IntArray, scores: FloatMatrix,
-    costs: FloatMatrix,
+    costs: FloatMatrix, query_weights: FloatMatrix,
 ) -> ClusterTables:  # fmt: skip
-    """Mean score and cost per cluster and model, over the records that exist. `labels` is
-    (bags, n): each query's cluster in every bag."""
+    """Mean score and cost per cluster and model, over the records that exist, and the mean
+    query weight per cluster. `labels` is (bags, n): each query's cluster in every bag."""
     k = len(centroids)
     onehot = np.zeros((k, labels.shape[-1]))
     for row in np.atleast_2d(labels):
@@ -126,7 +141,10 @@ def cluster_stats(
     mean_scores, counts = _means(onehot, scores)
     mean_costs, _ = _means(onehot, costs)
     sizes = onehot.sum(axis=1).astype(np.int64)
-    return ClusterTables(centroids, mean_scores, mean_costs, counts.astype(np.int64), sizes, bags)
+    weights = np.where(sizes > 0, onehot @ query_weights / np.maximum(sizes, 1), 1.0)
+    return ClusterTables(
+        centroids, mean_scores, mean_costs, counts.astype(np.int64), sizes, bags, weights
+    )
 
 
 def merge_columns(
@@ -144,7 +162,9 @@ def merge_columns(
         scores[:, dst] = fresh.scores[:, src]
         costs[:, dst] = fresh.costs[:, src]
         counts[:, dst] = fresh.counts[:, src]
-    return models, ClusterTables(old.centroids, scores, costs, counts, old.sizes, old.bags)
+    return models, ClusterTables(
+        old.centroids, scores, costs, counts, old.sizes, old.bags, old.weights
+    )
 
 
 def _impute(values: FloatMatrix, weights: FloatMatrix) -> FloatMatrix:
@@ -162,20 +182,37 @@ def _minmax(values: FloatMatrix) -> FloatMatrix:
     return np.where(span > 0, (values - low) / np.where(span > 0, span, 1.0), 0.0)
 
 
+def _by_max(values: FloatMatrix) -> FloatMatrix:
+    peak = values.max(axis=1, keepdims=True)
+    return np.where(peak > 0, values / np.where(peak > 0, peak, 1.0), 0.0)
+
+
+def _per_bag(normalise: Callable[[FloatMatrix], FloatMatrix], values: FloatMatrix,
+             bags: IntArray) -> FloatMatrix:  # fmt: skip
+    """`normalise` applied to each bag's clusters as one row: over a clustering's whole table."""
+    out = np.empty_like(values)
+    for ids in bag_groups(bags):
+        out[ids] = normalise(values[ids].reshape(1, -1)).reshape(len(ids), -1)
+    return out
+
+
 def scoring_tables(
-    tables: ClusterTables, cost_norm: str, min_accuracy: float
+    tables: ClusterTables, cost_norm: str, min_accuracy: float, scale: str = "cluster"
 ) -> tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.bool_]]:
     """(p̃, 1 − q̃, eligible): normalised accuracy and thrift per cluster, each with a tiny
-    tie-break toward the other, and which models pass the minimum-accuracy filter."""
+    tie-break toward the other, and which models pass the minimum-accuracy filter.
+    `scale="cluster"` normalises within each cluster (the paper). `"table"` normalises over
+    each clustering's whole table, so that accuracy and cost gaps keep their size from
+    cluster to cluster, and divides thrift by the cluster's weight, so that a dataset's
+    accuracy counts as much as any other's however many queries it has."""
     p = _impute(tables.scores, tables.counts.astype(np.float64))
     q = _impute(tables.costs, tables.counts.astype(np.float64))
-    if cost_norm == "max":
-        peak = q.max(axis=1, keepdims=True)
-        q_norm = np.where(peak > 0, q / np.where(peak > 0, peak, 1.0), 0.0)
+    cost_scale = _by_max if cost_norm == "max" else _minmax
+    if scale == "cluster":
+        p_norm, thrift = _minmax(p), 1.0 - cost_scale(q)
     else:
-        q_norm = _minmax(q)
-    p_norm = _minmax(p)
-    thrift = 1.0 - q_norm
+        p_norm = _per_bag(_minmax, p, tables.bags)
+        thrift = (1.0 - _per_bag(cost_scale, q, tables.bags)) / tables.weights[:, np.newaxis]
     eligible = p >= min_accuracy
     eligible |= ~eligible.any(axis=1, keepdims=True)
     return p_norm + TIE_BREAK * thrift, thrift + TIE_BREAK * p_norm, eligible

@@ -43,6 +43,7 @@ def _cluster_json(router: ClusterRouter, j: int) -> dict[str, Any]:
         "id": j,
         "bag": int(t.bags[j]),
         "size": int(t.sizes[j]),
+        "weight": float(t.weights[j]),
         "scores": row(t.scores[j]),
         "costs": row(t.costs[j]),
         "counts": dict(zip(router.models, t.counts[j].tolist(), strict=True)),
@@ -156,8 +157,9 @@ _LIMITS = {"scores": 1.0, "costs": 1e9, "counts": 1e12}
 
 
 def _cluster_row(file: Path, j: int, cluster: Any, models: list[str]) -> list[Any]:
-    """[scores, costs, counts, size, bag] of one cluster, each value checked (an artifact
-    written before bagging has no `bag`: one clustering)."""
+    """[scores, costs, counts, size, bag, weight] of one cluster, each value checked (an
+    artifact written before bagging has no `bag`: one clustering; one written before dataset
+    weights has no `weight`: 1)."""
     where = f"clusters[{j}]"
     size = _get(cluster, "size", int, file, f"{where}.")
     if size < 1:
@@ -165,6 +167,9 @@ def _cluster_row(file: Path, j: int, cluster: Any, models: list[str]) -> list[An
     bag = cluster.get("bag", 0)
     if not isinstance(bag, int) or isinstance(bag, bool) or bag < 0:
         raise _bad(file, f"{where}.bag = {bag!r} is not a clustering number (0, 1, …)")
+    weight = _number(cluster.get("weight", 1.0), file, f"{where}.weight", 1e-9, 1e9)
+    if math.isnan(weight):
+        raise _bad(file, f"{where}.weight must be a number, not null")
     out: list[Any] = []
     for key, high in _LIMITS.items():
         table = _get(cluster, key, dict, file, f"{where}.")
@@ -173,7 +178,7 @@ def _cluster_row(file: Path, j: int, cluster: Any, models: list[str]) -> list[An
         out.append([_number(table[m], file, f"{where}.{key}[{m!r}]", 0.0, high) for m in models])
     if any(math.isnan(c) for c in out[2]):
         raise _bad(file, f"{where}.counts must be numbers, not null")
-    return [*out, size, bag]
+    return [*out, size, bag, weight]
 
 
 def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]) -> ClusterRouter:
@@ -182,7 +187,7 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
         raise _bad(file, "field 'models' must be a non-empty list of distinct names")
     clusters = _get(document, "clusters", list, file)
     rows = [_cluster_row(file, j, cluster, models) for j, cluster in enumerate(clusters)]
-    scores, costs, counts, sizes, bags = ([row[i] for row in rows] for i in range(5))
+    scores, costs, counts, sizes, bags, weights = ([row[i] for row in rows] for i in range(6))
     tables = ClusterTables(
         centroids,
         np.asarray(scores, dtype=np.float64).reshape(len(clusters), len(models)),
@@ -190,6 +195,7 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
         np.asarray(counts, dtype=np.int64).reshape(len(clusters), len(models)),
         np.asarray(sizes, dtype=np.int64),
         np.asarray(bags, dtype=np.int64),
+        np.asarray(weights, dtype=np.float64),
     )
     try:
         config = ClusterConfig(**_get(document, "config", dict, file))

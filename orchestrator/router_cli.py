@@ -79,6 +79,13 @@ def _add_rule_options(p: argparse.ArgumentParser) -> None:
         default=5,
         help="clusterings fitted with consecutive seeds, their votes averaged (5; paper: 1)",
     )
+    p.add_argument(
+        "--scale",
+        choices=("table", "cluster"),
+        default="table",
+        help="normalise accuracy and cost over the whole table, every dataset counting "
+        "equally (default), or within each cluster (paper)",
+    )
 
 
 def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

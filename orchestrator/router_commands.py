@@ -84,7 +84,7 @@ def fit_command(args: argparse.Namespace) -> int:
     with embedding(args.embedder, args.cache_dir) as embedder:
         vectors = embedder.embed(table.texts)
     knobs = ("k", "top_p", "beta", "cost_norm", "vote", "min_accuracy", "seed", "clustering",
-             "bags")  # fmt: skip
+             "bags", "scale")  # fmt: skip
     router = ClusterRouter.fit(
         vectors, table.scores, table.costs, table.models, embedder_name=embedder.name,
         datasets=table.datasets, meta=_fit_meta(table, args),

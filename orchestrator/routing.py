@@ -4,6 +4,8 @@
 embeddings; per cluster j and model i the mean score p[j,i] and mean cost q[j,i]; min-max
 normalisation within the cluster; `x = α·p̃ + (1−α)·(1−q̃)`; a query is scored by its top-p
 nearest centroids (cosine) weighted by `softmax(−β·distance)` and goes to the argmax model.
+`scale="table"` (the default for a new fit) normalises over the whole table instead and
+weighs thrift so that every calibration dataset counts equally (see `scoring_tables`).
 Variants from the reference code: cost divided by the cluster max (`cost_norm="max"`),
 reciprocal-rank votes across clusters (`vote="rank"`), and a minimum-accuracy filter.
 Bagging (`bags=B`) fits B clusterings with consecutive seeds and averages their votes: each
@@ -23,12 +25,14 @@ import numpy.typing as npt
 from orchestrator.cluster_tables import (
     CLUSTERINGS,
     COST_NORMS,
+    SCALES,
     VOTES,
     ClusterTables,
     FloatMatrix,
     IntArray,
     bag_groups,
     cluster_stats,
+    dataset_weights,
     kmeans_clusters,
     merge_columns,
     nearest_clusters,
@@ -67,6 +71,7 @@ class ClusterConfig:
     seed: int = 0
     clustering: str = "global"
     bags: int = 1
+    scale: str = "cluster"
 
     def __post_init__(self) -> None:
         if min(self.k, self.top_p, self.bags) < 1:
@@ -78,6 +83,8 @@ class ClusterConfig:
             raise InputError(f"cost_norm must be one of {COST_NORMS}, got {self.cost_norm!r}")
         if self.vote not in VOTES:
             raise InputError(f"vote must be one of {VOTES}, got {self.vote!r}")
+        if self.scale not in SCALES:
+            raise InputError(f"scale must be one of {SCALES}, got {self.scale!r}")
         if self.clustering not in CLUSTERINGS:
             raise InputError(f"clustering must be one of {CLUSTERINGS}, got {self.clustering!r}")
         if not self.beta >= 0:
@@ -138,7 +145,7 @@ class ClusterRouter:
             raise InputError(f"the tables hold {found} clusterings, the config {self.config.bags}")
         self._centroids = np.ascontiguousarray(self.tables.centroids, dtype=np.float32)
         self._perf, self._thrift, self._eligible = scoring_tables(
-            self.tables, self.config.cost_norm, self.config.min_accuracy
+            self.tables, self.config.cost_norm, self.config.min_accuracy, self.config.scale
         )
         groups = bag_groups(self.tables.bags)
         self._top_p = min(self.config.top_p, *(len(g) for g in groups))
@@ -168,7 +175,7 @@ class ClusterRouter:
         embedder_name: str, k: int | None = None, top_p: int = 4, beta: float = 9.0,
         cost_norm: str = "minmax", vote: str = "weighted", min_accuracy: float = 0.0,
         seed: int = 0, clustering: str = "per-dataset", datasets: Sequence[str] | None = None,
-        bags: int = 5, meta: dict[str, Any] | None = None,
+        bags: int = 5, scale: str = "table", meta: dict[str, Any] | None = None,
     ) -> ClusterRouter:  # fmt: skip
         """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
         `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned; all
@@ -177,11 +184,13 @@ class ClusterRouter:
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         config = ClusterConfig(
             choose_k(len(x), k), top_p, beta, cost_norm, vote, min_accuracy, seed, clustering,
-            bags,
+            bags, scale,
         )  # fmt: skip
         groups = [""] * len(x) if datasets is None else list(datasets)
-        if clustering == "per-dataset" and len(groups) != len(x):
-            raise InputError("per-dataset clustering needs one dataset name per query")
+        if len(groups) != len(x):
+            raise InputError(
+                f"datasets need one dataset name per query: {len(groups)} names, {len(x)} queries"
+            )
         found = [
             stratified_clusters(x, groups, config.k, seed + b)
             if clustering == "per-dataset"
@@ -199,6 +208,7 @@ class ClusterRouter:
             np.vstack(labels),
             s,
             c,
+            dataset_weights(groups),
         )
         config = replace(config, k=max(sizes))
         return cls(embedder_name, list(models), config, tables, dict(meta or {}))
@@ -211,9 +221,8 @@ class ClusterRouter:
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         self._check_dim(x.shape[1])
         bags = self.tables.bags
-        fresh = cluster_stats(
-            self._centroids, bags, nearest_clusters(self._centroids, bags, x), s, c
-        )
+        labels = nearest_clusters(self._centroids, bags, x)
+        fresh = cluster_stats(self._centroids, bags, labels, s, c, np.ones(len(x)))
         merged_models, tables = merge_columns(self.tables, self.models, fresh, list(models))
         return ClusterRouter(self.embedder_name, merged_models, self.config, tables, self.meta)
 

@@ -45,10 +45,18 @@ def test_fit_writes_an_artifact(tmp_path, capsys):
     router = load_router(out, embedder_name="hashing-64", embedder_dim=64)
     assert router.models == ["big", "small"] and router.config.k == 2  # at least one per dataset
     assert router.config.bags == 5 and router.k == 10
-    assert router.config.clustering == "per-dataset"
+    assert router.config.clustering == "per-dataset" and router.config.scale == "table"
     assert router.meta["datasets"] == {"math": 4, "trivia": 2}
+    assert set(router.tables.weights.tolist()) == {6 / (2 * 4), 6 / (2 * 2)}  # N / (D·n_d)
     assert router.meta["text_field"] == "query_last"
     assert sorted(p.name for p in out.iterdir()) == ["centroids.npy", "router.json"]
+
+
+def test_fit_with_the_papers_in_cluster_scale(tmp_path):
+    out = tmp_path / "paper"
+    assert run("fit", "--data", str(TINY), "--out", str(out), "--k", "1", "--scale", "cluster",
+               "--embedder", "hashing-64", "--cache-dir", str(tmp_path / "cache")) == 0  # fmt: skip
+    assert json.loads((out / "router.json").read_text())["config"]["scale"] == "cluster"
 
 
 def test_eval_json_matches_the_hand_computed_report(fitted, capsys, tmp_path):

@@ -59,6 +59,42 @@ def test_scores_follow_the_rule_arithmetic():
     assert len(decision.clusters) == 1 and decision.weights == [1.0]
 
 
+def test_table_scale_keeps_accuracy_gaps_their_size_and_cluster_scale_does_not():
+    x = two_groups()
+    # in A the small model is nearly as good as the big one, in B it is useless
+    scores = np.array([[1.0, 0.9]] * 10 + [[1.0, 0.0]] * 10)
+    costs = np.array([[10.0, 1.0]] * 20)
+    fit = {"embedder_name": "t", "k": 2, "top_p": 1, "bags": 1}
+    table = ClusterRouter.fit(x, scores, costs, ["big", "small"], **fit)
+    paper = ClusterRouter.fit(x, scores, costs, ["big", "small"], scale="cluster", **fit)
+    assert table.config.scale == "table" and paper.config.scale == "cluster"
+    # table: p̃ = p over [0, 1]; thrift 1 − (q − 1)/9 → A: .6·(1, .9) + .4·(0, 1)
+    assert table.route(A, 0.6).scores == pytest.approx({"big": 0.6, "small": 0.94}, abs=1e-5)
+    assert [table.route(v, 0.6).model for v in (A, B)] == ["small", "big"]
+    # within each cluster the small model's 0.9 and 0.0 both normalise to 0
+    assert [paper.route(v, 0.6).model for v in (A, B)] == ["big", "big"]
+    for router in (table, paper):
+        assert [router.route(v, 1.0).model for v in (A, B)] == ["big", "big"]
+        assert [router.route(v, 0.0).model for v in (A, B)] == ["small", "small"]
+
+
+def test_table_scale_counts_every_dataset_equally():
+    x = np.vstack([two_groups(30)[:30], two_groups(30)[30:40]])  # 30 queries near A, 10 near B
+    datasets = ["large"] * 30 + ["small"] * 10
+    scores = np.array([[1.0, 0.8]] * 40)  # the same table in both datasets
+    costs = np.array([[10.0, 1.0]] * 40)
+    fit = {"embedder_name": "t", "k": 2, "top_p": 1, "bags": 1, "clustering": "global"}
+    router = ClusterRouter.fit(x, scores, costs, ["big", "small"], datasets=datasets, **fit)
+    # a query of a dataset with n_d of N queries in D datasets weighs N / (D·n_d)
+    assert router.tables.weights.tolist() == pytest.approx([40 / 60, 40 / 20])
+    # thrift divided by the weight: the large dataset saves first, the small one keeps accuracy
+    assert router.route(A, 0.5).scores == pytest.approx({"big": 0.5, "small": 0.75}, abs=1e-5)
+    assert [router.route(v, 0.5).model for v in (A, B)] == ["small", "big"]
+    paper = ClusterRouter.fit(x, scores, costs, ["big", "small"], datasets=datasets,
+                              scale="cluster", **fit)  # fmt: skip
+    assert paper.route(A, 0.55).model == paper.route(B, 0.55).model == "big"
+
+
 def test_cluster_weights_are_a_softmax_of_cosine_distance():
     router = fit_hand(top_p=2, beta=9.0)
     q = np.array([0.8, 0.6, 0.0], dtype=np.float32)
@@ -176,10 +212,27 @@ def test_save_load_gives_identical_decisions(tmp_path):
     save_router(router, tmp_path / "r")
     loaded = load_router(tmp_path / "r", embedder_name=embedder.name, embedder_dim=32)
     assert loaded.models == MODELS and loaded.config == router.config
+    assert loaded.tables.weights.tolist() == router.tables.weights.tolist()
     assert loaded.meta == {"text_field": "query"}
     for alpha in (0.0, 0.25, 0.5, 1.0):
         assert loaded.route_batch(x, alpha).tolist() == router.route_batch(x, alpha).tolist()
         assert loaded.route(x[0], alpha) == router.route(x[0], alpha)
+
+
+def test_an_artifact_from_before_table_scale_keeps_the_in_cluster_rule(tmp_path):
+    old = fit_hand(scale="cluster", clustering="global", datasets=["a"] * 15 + ["b"] * 5)
+    save_router(old, tmp_path)
+
+    def strip(document):
+        document["config"].pop("scale")
+        for cluster in document["clusters"]:
+            cluster.pop("weight")
+
+    edit_json(tmp_path, strip)
+    loaded = load_router(tmp_path)
+    assert loaded.config.scale == "cluster" and loaded.tables.weights.tolist() == [1.0, 1.0]
+    for alpha in (0.0, 0.5, 1.0):
+        assert loaded.route(A, alpha) == old.route(A, alpha)
 
 
 @pytest.fixture
@@ -226,6 +279,9 @@ def edit_json(folder, change):
         (lambda f: edit_json(f, lambda d: d["embedder"].update(dim="3")), "'dim' is missing"),
         (lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=-1)),
          "bag = -1 is not a clustering number"),
+        (lambda f: edit_json(f, lambda d: d["clusters"][0].update(weight=0)),
+         "weight = 0 is not a number in"),
+        (lambda f: edit_json(f, lambda d: d["config"].update(scale="galaxy")), "invalid config"),
         (lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=1)),
          "tables hold 2 clusterings, the config 1"),
     ],
