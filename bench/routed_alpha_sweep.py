@@ -11,7 +11,8 @@ own α its picks must equal the models the routed rows used.
 
   python bench/routed_alpha_sweep.py bench/results/routed_vs_single/results.jsonl \\
       --data gsm8k.jsonl --data arc_challenge.jsonl --data hotpotqa_distractor.jsonl \\
-      --config bench/routed_vs_single.toml --alphas 1,0.9,0.8,0.7,0.6,0.5,0
+      --config bench/routed_vs_single.toml --alphas 1,0.9,0.8,0.7,0.6,0.5,0 [--after 64] \\
+      [--router DIR]
 """
 
 from __future__ import annotations
@@ -71,12 +72,16 @@ def _check(router: ClusterRouter, questions: list[QARecord], vectors: Any,
 
 
 def sweep(
-    results: Path, data: list[Path], router_dir: Path, alphas: list[float], alpha: float
-) -> None:
+    results: Path, data: list[Path], router_dir: Path, alphas: list[float], alpha: float,
+    after: int = 0,
+) -> None:  # fmt: skip
     pinned, routed = _rows(results)
     router = load_router(router_dir)
     questions = [
-        q for f in data for q in read_qa(f) if set(pinned.get(q.id, {})) >= set(router.models)
+        q
+        for f in data
+        for q in read_qa(f)[after:]
+        if set(pinned.get(q.id, {})) >= set(router.models)
     ]
     vectors = make_embedder(router.embedder_name).embed([q.prompt() for q in questions])
     _check(router, questions, vectors, routed, alpha)
@@ -109,10 +114,13 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("bench/routed_vs_single.toml"),
                         help="the run's config, for the α its routed rows used")  # fmt: skip
     parser.add_argument("--alphas", default="1,0.9,0.8,0.7,0.6,0.5,0.2,0")
+    parser.add_argument("--after", type=int, default=0, metavar="N",
+                        help="only questions after the first N of each file (the shipped "
+                        "router was profiled on the first 64)")  # fmt: skip
     args = parser.parse_args()
     run_alpha = float(tomllib.loads(args.config.read_text(encoding="utf-8"))["router"]["alpha"])
     alphas = [float(a) for a in args.alphas.split(",")]
-    sweep(args.results, args.data, args.router, alphas, run_alpha)
+    sweep(args.results, args.data, args.router, alphas, run_alpha, args.after)
 
 
 if __name__ == "__main__":
