@@ -185,12 +185,13 @@ def test_default_k_keeps_about_thirty_queries_per_cluster():
 
 
 def test_update_adds_a_model_over_the_existing_centroids():
-    router = fit_hand()
+    router = fit_hand(clustering="global", datasets=["a"] * 15 + ["b"] * 5)
     x, _, _ = hand_table()
     new_scores = np.array([[1.0]] * 10 + [[np.nan]] * 10)  # measured on group A only
     updated = router.update(x, new_scores, np.full((20, 1), 0.5), ["new"])
     assert updated.models == [*MODELS, "new"]
     assert np.array_equal(updated.tables.centroids, router.tables.centroids)
+    assert updated.tables.weights.tolist() == router.tables.weights.tolist() != [1.0, 1.0]
     assert updated.route(A, 1.0).model == "new"  # as accurate as big, and cheaper
     assert updated.route(A, 0.0).model == "new"  # cost .5 is the cheapest
     assert updated.tables.counts[:, 3].tolist() in ([10, 0], [0, 10])
