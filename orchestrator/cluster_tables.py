@@ -197,7 +197,7 @@ def _per_bag(normalise: Callable[[FloatMatrix], FloatMatrix], values: FloatMatri
 
 
 def scoring_tables(
-    tables: ClusterTables, cost_norm: str, min_accuracy: float, scale: str = "cluster"
+    tables: ClusterTables, cost_norm: str, min_accuracy: float, scale: str
 ) -> tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.bool_]]:
     """(p̃, 1 − q̃, eligible): normalised accuracy and thrift per cluster, each with a tiny
     tie-break toward the other, and which models pass the minimum-accuracy filter.

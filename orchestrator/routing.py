@@ -4,8 +4,7 @@
 embeddings; per cluster j and model i the mean score p[j,i] and mean cost q[j,i]; min-max
 normalisation within the cluster; `x = α·p̃ + (1−α)·(1−q̃)`; a query is scored by its top-p
 nearest centroids (cosine) weighted by `softmax(−β·distance)` and goes to the argmax model.
-`scale="table"` (the default for a new fit) normalises over the whole table instead and
-weighs thrift so that every calibration dataset counts equally (see `scoring_tables`).
+`scale="table"`, the default for a new fit, normalises over the whole table (`scoring_tables`).
 Variants from the reference code: cost divided by the cluster max (`cost_norm="max"`),
 reciprocal-rank votes across clusters (`vote="rank"`), and a minimum-accuracy filter.
 Bagging (`bags=B`) fits B clusterings with consecutive seeds and averages their votes: each
@@ -60,7 +59,8 @@ class FixedRouter:
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """The rule's knobs. `k` is the number of clusters actually fitted."""
+    """The rule's knobs. `k` is the number of clusters actually fitted. The defaults are the
+    paper's rule: what an artifact saved before a knob existed was fitted with."""
 
     k: int
     top_p: int = 4
