@@ -16,6 +16,7 @@ fit time on 10k embeddings, and embedding speed. `--tune` picks k, top-p and β 
 cross-validation inside the train parts only, then reports the held-out result.
 
 Run: python bench/router_quality.py [--seeds 5] [--tables routerbench,…] [--tune]
+     [--in-sample] [--train-fraction 0.5]
 """
 
 from __future__ import annotations
@@ -89,7 +90,11 @@ def embed(table: LabelledTable, embedder: str, cache_dir: Path) -> np.ndarray:
     return DiskCachedEmbedder(make_embedder(embedder), cache_dir, batch_size=512).embed(table.texts)
 
 
-def splits(n: int, seeds: int, in_sample: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+def splits(
+    n: int, seeds: int, in_sample: bool = False, fraction: float = 1.0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded 80/20 (train, held-out) index pairs; `fraction` < 1 fits on a seeded part of
+    each train part, the held-out part unchanged (how accuracy grows with calibration data)."""
     if in_sample:  # fit and score on everything: what the rule can express, not what carries over
         everything = np.arange(n)
         return [(everything, everything)]
@@ -97,7 +102,11 @@ def splits(n: int, seeds: int, in_sample: bool = False) -> list[tuple[np.ndarray
     for seed in range(seeds):
         order = np.random.default_rng(seed).permutation(n)
         cut = round(0.8 * n)
-        out.append((np.sort(order[:cut]), np.sort(order[cut:])))
+        train = np.sort(order[:cut])
+        if fraction < 1.0:
+            kept = np.random.default_rng(100 + seed).permutation(train)
+            train = np.sort(kept[: round(fraction * len(train))])
+        out.append((train, np.sort(order[cut:])))
     return out
 
 
@@ -173,6 +182,7 @@ def run_table(
     tune: bool,
     only: list[str],
     in_sample: bool = False,
+    fraction: float = 1.0,
 ) -> list[str]:
     table = load_table(name)
     rows = []
@@ -187,7 +197,7 @@ def run_table(
         results: dict[str, list[Result]] = {v: [] for v in variants}
         if tune:
             results["tuned (CV on train)"] = []
-        for train, test in splits(len(table), seeds, in_sample):
+        for train, test in splits(len(table), seeds, in_sample, fraction):
             tr, te = table.take(train), table.take(test)
             for variant, options in variants.items():
                 router = fit(vectors[train], tr, embedder, **options)
@@ -277,6 +287,9 @@ def main() -> None:
     parser.add_argument(
         "--in-sample", action="store_true", help="fit and score on each whole table, once"
     )
+    parser.add_argument(
+        "--train-fraction", type=float, default=1.0, help="fit on this part of each train part"
+    )
     parser.add_argument("--no-timings", action="store_true")
     parser.add_argument(
         "--variants", default="", help="only rules whose name contains one of these"
@@ -287,11 +300,19 @@ def main() -> None:
     if args.in_sample:
         print("in-sample: fitted and scored on each whole table\n")
     else:
-        print(f"held-out 20% of each table, means over {args.seeds} seeded splits\n")
+        fitted = (
+            ""
+            if args.train_fraction == 1
+            else f", fitted on {args.train_fraction:.0%} of each train part"
+        )
+        print(f"held-out 20% of each table, means over {args.seeds} seeded splits{fitted}\n")
     print(HEADER)
     only = [v for v in args.variants.split(",") if v]
     for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
-        for row in run_table(name, embedders, args.seeds, cache, args.tune, only, args.in_sample):
+        rows = run_table(
+            name, embedders, args.seeds, cache, args.tune, only, args.in_sample, args.train_fraction
+        )
+        for row in rows:
             print(row, flush=True)
     if not args.no_timings:
         print()
