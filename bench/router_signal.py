@@ -113,7 +113,7 @@ def rules(
     return {
         "router": routed(unit),
         "router, own dataset's clusters": routed(np.hstack([unit, OWN * onehot])),
-        "dataset-only": routed(onehot, k=onehot.shape[1], top_p=1, bags=1),
+        "dataset-only": routed(onehot, k=1, top_p=1, bags=1),  # one cluster per dataset
         "dataset mix (bound)": [
             float("nan"),
             *(dataset_mix(held, f) if costed else float("nan") for f in (0.5, 0.07)),
