@@ -28,7 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from router_quality import DATA, HERE, TABLES, Result, embed, fit, load_table, measure, splits
+from router_quality import (
+    DATA,
+    HERE,
+    TABLES,
+    _mean,
+    _times,
+    embed,
+    fit,
+    load_table,
+    measure,
+    splits,
+)
 from scipy.optimize import linprog
 from sklearn.metrics import roc_auc_score
 
@@ -95,10 +106,6 @@ def same_dataset(
     return float((names[nearest] == names[test]).mean())
 
 
-def ratios(result: Result) -> list[float]:
-    return [result.alpha1 / result.best, result.at50, result.at7]
-
-
 def rules(
     unit: np.ndarray, onehot: np.ndarray, table: LabelledTable, train: np.ndarray, test: np.ndarray
 ) -> dict[str, list[float]]:
@@ -107,7 +114,8 @@ def rules(
 
     def routed(x: np.ndarray, **options: Any) -> list[float]:
         router = fit(x[train], table.take(train), EMBEDDER, **options)
-        return ratios(measure(router, x[test], held))
+        result = measure(router, x[test], held)
+        return [result.alpha1 / result.best, result.at50, result.at7]
 
     costed = bool(np.nansum(held.costs) > 0)
     return {
@@ -122,11 +130,7 @@ def rules(
 
 
 def _cell(runs: list[list[float]]) -> str:
-    means = []
-    for values in zip(*runs, strict=True):
-        finite = [v for v in values if v == v]
-        means.append(f"{statistics.fmean(finite):.3f}×" if finite else "—")
-    return " / ".join(means)
+    return " / ".join(_times(_mean(list(values))) for values in zip(*runs, strict=True))
 
 
 def run_table(name: str, seeds: int, cache: Path) -> tuple[str, str]:
