@@ -5,8 +5,8 @@ the held-out part, and print (means over the splits):
 
 - best single: the most accurate single model on the held-out part, and its cost;
 - router at α=1: accuracy, and as a multiple of the best single's;
-- match: the cheapest α point (α step 0.02) reaching the best single's accuracy, with its
-  cost as a fraction of the best single's;
+- match: the cheapest α point (α step 0.01, `router eval`'s sweep) reaching the best single's
+  accuracy, with its cost as a fraction of the best single's;
 - accuracy reachable at ≤ 50% and ≤ 7% of the best single's cost (multiple of its accuracy);
 - oracle accuracy and AIQ (over the α sweep);
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from orchestrator.embedding import make_embedder
 from orchestrator.embedding_store import DiskCachedEmbedder
-from orchestrator.evaluation import cheapest_matching, evaluate
+from orchestrator.evaluation import DEFAULT_ALPHAS, cheapest_matching, evaluate
 from orchestrator.labelled import LabelledTable, load_prices, read_labelled
 from orchestrator.routing import ClusterRouter
 
@@ -60,11 +60,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "per-dataset, k=30, β=27": {**IN_CLUSTER, "k": 30, "beta": 27.0, "bags": 1},
     "per-dataset, 3 bags": {**IN_CLUSTER, "bags": 3},
     "global, 5 bags": {**GLOBAL, "bags": 5},
-    "per-dataset, 5 bags": IN_CLUSTER,
+    "per-dataset, 5 bags, in-cluster scale": IN_CLUSTER,
     "global, 5 bags, table scale": {"clustering": "global"},
     "per-dataset, 5 bags, table scale (default)": {},
 }
-ALPHAS = [round(i / 50, 4) for i in range(51)]
 
 
 @dataclass
@@ -111,7 +110,7 @@ def splits(
 
 
 def measure(router: ClusterRouter, vectors: np.ndarray, table: LabelledTable) -> Result:
-    report = evaluate(router, vectors, table, ALPHAS)
+    report = evaluate(router, vectors, table, DEFAULT_ALPHAS)
     best = report.best_single
     by_alpha = {p.alpha: p for p in report.sweep}
     match = cheapest_matching(report.sweep, best["accuracy"])
@@ -240,6 +239,16 @@ def tune_options(vectors: np.ndarray, table: LabelledTable, embedder: str) -> di
     return {"clustering": clustering, "k": k, "top_p": top_p, "beta": beta}
 
 
+def _route_median(router: ClusterRouter, vectors: np.ndarray) -> float:
+    """Median µs of one route() call over `vectors`."""
+    calls = []
+    for v in vectors:
+        t = time.perf_counter()
+        router.route(v, 0.7)
+        calls.append(time.perf_counter() - t)
+    return statistics.median(calls) * 1e6
+
+
 def timings(cache: Path) -> list[str]:
     table = load_table("routerdc_9task_7models")
     vectors = embed(table, "all-MiniLM-L6-v2", cache)[:10_000]
@@ -247,18 +256,16 @@ def timings(cache: Path) -> list[str]:
     started = time.perf_counter()
     router = fit(vectors, sub, "all-MiniLM-L6-v2")
     fit_s = time.perf_counter() - started
-    calls = []
-    for v in vectors[:5000]:
-        t = time.perf_counter()
-        router.route(v, 0.7)
-        calls.append(time.perf_counter() - t)
+    one_bag = fit(vectors, sub, "all-MiniLM-L6-v2", bags=1)
+    median = {r.shape_text(): _route_median(r, vectors[:5000]) for r in (router, one_bag)}
     many = np.tile(vectors, (10, 1))
     t = time.perf_counter()
     router.route_batch(many, 0.7)
     rate = len(many) / (time.perf_counter() - t)
+    medians = ", ".join(f"{us:.1f} µs ({shape})" for shape, us in median.items())
     return [
         f"fit on {len(vectors)} precomputed embeddings ({router.shape_text()}): {fit_s:.2f} s",
-        f"route() one vector, median of 5000: {statistics.median(calls) * 1e6:.1f} µs",
+        f"route() one vector, median of 5000: {medians}",
         f"route_batch() on {len(many)} vectors: {rate:,.0f} vectors/s",
         *embedding_speed(table.texts[:1000]),
     ]
