@@ -10,11 +10,12 @@ install: $(VENV)/.installed
 
 # torch first, pinned to the CPU wheel: a bare torch requirement would pull a multi-GB CUDA build.
 # llama-cpp-python compiles from source the first time (about 8 minutes on 2 cores; pip caches it).
-$(VENV)/.installed: pyproject.toml
+# constraints.txt holds the versions the tests last passed with, so upstream releases do not move CI.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install -q -e '.[dev]'
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
 ask: install
