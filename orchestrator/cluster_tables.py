@@ -67,6 +67,15 @@ def _unit_rows(matrix: npt.NDArray[np.floating]) -> Float32Matrix:
     return np.asarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def choose_k(n: int, k: int | None, min_cluster_size: int = 30) -> int:
+    """`k` clusters, or by default 60, fewer when there are under ~30 queries per cluster."""
+    if k is None:
+        return max(1, min(60, n // min_cluster_size))
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    return min(k, n)
+
+
 def kmeans_clusters(x: Float32Matrix, k: int, seed: int) -> tuple[Float32Matrix, IntArray]:
     """Seeded k-means on L2-normalised rows; empty clusters are dropped. Returns unit
     centroids and each row's cluster."""

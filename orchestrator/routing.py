@@ -30,6 +30,7 @@ from orchestrator.cluster_tables import (
     FloatMatrix,
     IntArray,
     bag_groups,
+    choose_k,
     cluster_stats,
     dataset_weights,
     kmeans_clusters,
@@ -92,15 +93,6 @@ class ClusterConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def choose_k(n: int, k: int | None, min_cluster_size: int = 30) -> int:
-    """`k` clusters, or by default 60, fewer when there are under ~30 queries per cluster."""
-    if k is None:
-        return max(1, min(60, n // min_cluster_size))
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
-    return min(k, n)
 
 
 def _as_matrix(values: Any, shape: tuple[int, int], what: str) -> FloatMatrix:

@@ -4,10 +4,11 @@ import math
 import numpy as np
 import pytest
 
+from orchestrator.cluster_tables import choose_k
 from orchestrator.embedding import HashingEmbedder
 from orchestrator.errors import InputError, RouterArtifactError
 from orchestrator.router_artifact import load_router, save_router
-from orchestrator.routing import ClusterRouter, FixedRouter, choose_k
+from orchestrator.routing import ClusterRouter, FixedRouter
 from orchestrator.seams import Router
 
 MODELS = ["big", "mid", "small"]
