@@ -249,7 +249,7 @@ def _route_median(router: ClusterRouter, vectors: np.ndarray) -> float:
     return statistics.median(calls) * 1e6
 
 
-def timings(cache: Path) -> list[str]:
+def timings(cache: Path, embedders: list[str]) -> list[str]:
     table = load_table("routerdc_9task_7models")
     vectors = embed(table, "all-MiniLM-L6-v2", cache)[:10_000]
     sub = table.take(np.arange(len(vectors)))
@@ -267,13 +267,13 @@ def timings(cache: Path) -> list[str]:
         f"fit on {len(vectors)} precomputed embeddings ({router.shape_text()}): {fit_s:.2f} s",
         f"route() one vector, median of 5000: {medians}",
         f"route_batch() on {len(many)} vectors: {rate:,.0f} vectors/s",
-        *embedding_speed(table.texts[:1000]),
+        *embedding_speed(table.texts[:1000], embedders),
     ]
 
 
-def embedding_speed(texts: list[str]) -> list[str]:
+def embedding_speed(texts: list[str], names: list[str]) -> list[str]:
     lines = []
-    for name in ("all-MiniLM-L6-v2", "wordllama"):
+    for name in names:
         embedder = make_embedder(name)
         embedder.embed(texts[:8])
         t = time.perf_counter()
@@ -323,7 +323,7 @@ def main() -> None:
             print(row, flush=True)
     if not args.no_timings:
         print()
-        for line in timings(cache):
+        for line in timings(cache, embedders):
             print(f"- {line}")
 
 

@@ -133,9 +133,9 @@ def _cell(runs: list[list[float]]) -> str:
     return " / ".join(_times(_mean(list(values))) for values in zip(*runs, strict=True))
 
 
-def run_table(name: str, seeds: int, cache: Path) -> tuple[str, str]:
+def run_table(name: str, seeds: int, cache: Path, embedder: str) -> tuple[str, str]:
     table = load_table(name)
-    vectors = embed(table, EMBEDDER, cache)
+    vectors = embed(table, embedder, cache)
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     names = sorted(set(table.datasets))
     onehot = np.eye(len(names), dtype=np.float32)[[names.index(d) for d in table.datasets]]
@@ -161,14 +161,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--tables", default="", help="comma-separated name prefixes")
     parser.add_argument("--cache-dir", type=Path, default=HERE.parent / ".cache" / "embeddings")
+    parser.add_argument("--embedder", default=EMBEDDER)
     args = parser.parse_args()
     wanted = [t for t in args.tables.split(",") if t]
     rows = [
-        run_table(name, args.seeds, args.cache_dir)
+        run_table(name, args.seeds, args.cache_dir, args.embedder)
         for name in TABLES
         if not wanted or any(name.startswith(w) for w in wanted)
     ]
-    print(f"{args.seeds} splits, {EMBEDDER}, data from {DATA}")
+    print(f"{args.seeds} splits, {args.embedder}, data from {DATA}")
     print("\n× the best single's accuracy: at α=1 / at ≤50% / at ≤7% of its cost\n")
     print(
         "| table | router | router, own dataset's clusters | dataset-only | dataset mix (bound) |"

@@ -46,14 +46,6 @@ def fake_packages(root: Path, prefix: str, parts: list[bytes]) -> LocalModelSpec
     )
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    monkeypatch.syspath_prepend(str(root))
-    return root
-
-
 PARTS = [b"GGUF" + bytes(range(256)) * 40, b"middle part " * 500, b"tail"]
 
 
