@@ -77,8 +77,9 @@ def sources(spec: PackagedWeights) -> list[Path]:
             f"{spec.label} needs the {which} not installed: pip install {' '.join(missing)}"
         )
     paths = []
-    for (dist, _), folder, rel in zip(spec.packages, folders, spec.files, strict=True):
-        path = Path(str(folder)) / rel
+    present = [folder for folder in folders if folder is not None]  # all of them, by now
+    for (dist, _), folder, rel in zip(spec.packages, present, spec.files, strict=True):
+        path = folder / rel
         if not path.is_file():
             raise ModelPackageError(
                 f"{spec.label}: the package {dist} has no {rel}; "
