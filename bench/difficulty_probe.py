@@ -1,0 +1,123 @@
+"""Does a small local model's confidence carry the per-query signal the embeddings lack?
+
+On routerbench's multiple-choice datasets (arc-challenge, winogrande) a local model reads each
+question (`query_last`, in the ChatML template the local models share) and gives its probabilities over the option
+letters at the first answer token; the probe is its uncertainty, 1 − the top letter's
+probability. Printed per dataset, as ROC AUC (0.5: no signal):
+
+- how well the probe ranks the questions Yi-34B-Chat (the cheap model the dataset-mix bound
+  leans on) gets wrong, and those GPT-4 gets right where Yi-34B-Chat does not;
+- the mean over models of how well the probe's confidence ranks each model being right (the
+  measure router_signal.py gives the embedding's 30 nearest neighbours).
+
+Then the default cluster router on router_quality's splits with the probe appended to each
+embedding (× w, z-scored over the probed questions, 0 elsewhere), × GPT-4's accuracy at α=1 /
+≤50% / ≤7% of its cost. Probes are cached by model and text hash in .cache/probes (the first
+run reads 1,926 questions: about 45 minutes for qwen2.5-coder-1.5b on 2 cores).
+
+Run: python bench/difficulty_probe.py [--model qwen2.5-coder-1.5b] [--seeds 10]
+     [--weights 0,0.2,0.35,0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from llama_cpp import Llama
+from router_quality import HERE, _mean, _times, embed, fit, load_table, measure, splits
+from sklearn.metrics import roc_auc_score
+
+from orchestrator.labelled import LabelledTable
+from orchestrator.local_models import model_path
+
+TABLE = "routerbench_3task_11models"
+DATASETS = ("arc-challenge", "winogrande")
+CHEAP, BEST = "zero-one-ai/Yi-34B-Chat", "gpt-4-1106-preview"
+OPTION = re.compile(r"^([A-E])\)", re.MULTILINE)
+
+
+class Probe:
+    """The model's log-probabilities of A–E after a question, cached by text hash."""
+
+    def __init__(self, model: str, cache: Path) -> None:
+        self._llm = Llama(str(model_path(model)), n_ctx=1024, n_threads=2, verbose=False)
+        self._letters = [self._llm.tokenize(c.encode(), add_bos=False)[0] for c in "ABCDE"]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        self._cache = cache
+        lines = cache.read_text().splitlines() if cache.exists() else []
+        self._known: dict[str, list[float]] = dict(json.loads(line) for line in lines)
+
+    def _logprobs(self, question: str) -> list[float]:
+        prompt = f"<|im_start|>user\n{question.strip()}<|im_end|>\n<|im_start|>assistant\n"
+        self._llm.reset()
+        self._llm.eval(self._llm.tokenize(prompt.encode(), special=True))
+        ctx = self._llm._ctx  # the last position's logits (Llama.scores only keeps all of them)
+        logits = np.ctypeslib.as_array(ctx.get_logits_ith(-1), shape=(self._llm.n_vocab(),))
+        return (logits[self._letters] - np.logaddexp.reduce(logits)).tolist()
+
+    def uncertainty(self, question: str) -> float:
+        key = hashlib.sha256(question.encode()).hexdigest()
+        if key not in self._known:
+            self._known[key] = self._logprobs(question)
+            with self._cache.open("a") as out:
+                out.write(json.dumps([key, self._known[key]]) + "\n")
+        shown = len(OPTION.findall(question)) or 2
+        logprobs = np.array(self._known[key][:shown])
+        return float(1 - np.exp(logprobs.max() - np.logaddexp.reduce(logprobs)))
+
+
+def aucs(table: LabelledTable, rows: np.ndarray, probe: np.ndarray) -> str:
+    scores = table.scores[rows]
+    cheap, best = (scores[:, table.models.index(m)] for m in (CHEAP, BEST))
+    ok = ~np.isnan(cheap) & ~np.isnan(best)
+    missed = roc_auc_score(cheap[ok] < 0.5, probe[ok])
+    gained = roc_auc_score((cheap[ok] < 0.5) & (best[ok] >= 0.5), probe[ok])
+    per_model = []
+    for right in scores.T:
+        known = ~np.isnan(right)
+        if len(set(right[known] >= 0.5)) == 2:
+            per_model.append(roc_auc_score(right[known] >= 0.5, -probe[known]))
+    return f"{missed:.2f} | {gained:.2f} | {_mean(per_model):.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--weights", default="0,0.2,0.35,0.5")
+    args = parser.parse_args()
+    cache = HERE.parent / ".cache"
+    table = load_table(TABLE)
+    probe = Probe(args.model, cache / "probes" / f"{args.model}.jsonl")
+    names = np.array(table.datasets)
+    uncertain = np.zeros(len(table))
+    print(
+        f"| dataset | Yi-34B-Chat misses | GPT-4 right, Yi-34B-Chat not | per model ({args.model}) |"
+    )
+    print("|---|---|---|---|")
+    for dataset in DATASETS:
+        rows = np.flatnonzero(names == dataset)
+        uncertain[rows] = [probe.uncertainty(table.texts[i]) for i in rows]
+        print(f"| {dataset} ({len(rows)}) | {aucs(table, rows, uncertain[rows])} |")
+    probed = np.isin(names, DATASETS)
+    z = np.where(probed, (uncertain - uncertain[probed].mean()) / uncertain[probed].std(), 0.0)
+    vectors = embed(table, "all-MiniLM-L6-v2", cache / "embeddings")
+    print("\n| probe weight w | × GPT-4: α=1 / ≤50% / ≤7% cost |\n|---|---|")
+    for weight in (float(w) for w in args.weights.split(",")):
+        x = np.hstack([vectors, weight * z[:, None]]).astype(np.float32)
+        results = [
+            measure(fit(x[tr], table.take(tr), "probe"), x[te], table.take(te))
+            for tr, te in splits(len(table), args.seeds)
+        ]
+        cells = [_mean([r.alpha1 / r.best for r in results]), *(
+            _mean([getattr(r, f) for r in results]) for f in ("at50", "at7"))]  # fmt: skip
+        print(f"| {weight:g} | {' / '.join(_times(c) for c in cells)} |")
+
+
+if __name__ == "__main__":
+    main()
