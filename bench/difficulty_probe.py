@@ -1,9 +1,9 @@
 """Does a small local model's confidence carry the per-query signal the embeddings lack?
 
 On routerbench's multiple-choice datasets (arc-challenge, winogrande) a local model reads each
-question (`query_last`, in the ChatML template the local models share) and gives its probabilities over the option
-letters at the first answer token; the probe is its uncertainty, 1 − the top letter's
-probability. Printed per dataset, as ROC AUC (0.5: no signal):
+question (`query_last`, in the ChatML template the local models share) and gives its
+probabilities over the option letters at the first answer token; the probe is its
+uncertainty, 1 − the top letter's probability. Printed per dataset, as ROC AUC (0.5: no signal):
 
 - how well the probe ranks the questions Yi-34B-Chat (the cheap model the dataset-mix bound
   leans on) gets wrong, and those GPT-4 gets right where Yi-34B-Chat does not;
@@ -56,7 +56,7 @@ class Probe:
         prompt = f"<|im_start|>user\n{question.strip()}<|im_end|>\n<|im_start|>assistant\n"
         self._llm.reset()
         self._llm.eval(self._llm.tokenize(prompt.encode(), special=True))
-        ctx = self._llm._ctx  # the last position's logits (Llama.scores only keeps all of them)
+        ctx = self._llm._ctx  # Llama.scores stays empty without logits_all
         logits = np.ctypeslib.as_array(ctx.get_logits_ith(-1), shape=(self._llm.n_vocab(),))
         return (logits[self._letters] - np.logaddexp.reduce(logits)).tolist()
 
