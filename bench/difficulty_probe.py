@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from llama_cpp import Llama
 from router_quality import HERE, _mean, _times, embed, fit, load_table, measure, splits
+from router_signal import model_auc
 from sklearn.metrics import roc_auc_score
 
 from orchestrator.labelled import LabelledTable
@@ -77,12 +78,8 @@ def aucs(table: LabelledTable, rows: np.ndarray, probe: np.ndarray) -> str:
     ok = ~np.isnan(cheap) & ~np.isnan(best)
     missed = roc_auc_score(cheap[ok] < 0.5, probe[ok])
     gained = roc_auc_score((cheap[ok] < 0.5) & (best[ok] >= 0.5), probe[ok])
-    per_model = []
-    for right in scores.T:
-        known = ~np.isnan(right)
-        if len(set(right[known] >= 0.5)) == 2:
-            per_model.append(roc_auc_score(right[known] >= 0.5, -probe[known]))
-    return f"{missed:.2f} | {gained:.2f} | {_mean(per_model):.2f}"
+    per_model = model_auc(scores, np.broadcast_to(-probe[:, None], scores.shape))
+    return f"{missed:.2f} | {gained:.2f} | {per_model:.2f}"
 
 
 def main() -> None:

@@ -87,14 +87,19 @@ def signal(
     for name in sorted(set(table.datasets)):
         tr, te = train[names[train] == name], test[names[test] == name]
         near = np.argsort(-(unit[te] @ unit[tr].T), axis=1)[:, :NEIGHBOURS]
-        aucs = []
-        for m in range(len(table.models)):
-            vote = np.nanmean(table.scores[tr, m][near], axis=1)
-            truth, ok = table.scores[te, m] >= 0.5, ~np.isnan(table.scores[te, m]) & ~np.isnan(vote)
-            if len(set(truth[ok])) == 2:
-                aucs.append(roc_auc_score(truth[ok], vote[ok]))
-        out[name] = statistics.fmean(aucs) if aucs else float("nan")
+        out[name] = model_auc(table.scores[te], np.nanmean(table.scores[tr][near], axis=1))
     return out
+
+
+def model_auc(outcomes: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean over the models (columns) of how well `predicted` ranks each model being right
+    (ROC AUC over the rows where both are known); nan when no model has both outcomes."""
+    aucs = []
+    for truth, guess in zip(outcomes.T, predicted.T, strict=True):
+        ok = ~np.isnan(truth) & ~np.isnan(guess)
+        if len(set(truth[ok] >= 0.5)) == 2:
+            aucs.append(roc_auc_score(truth[ok] >= 0.5, guess[ok]))
+    return statistics.fmean(aucs) if aucs else float("nan")
 
 
 def same_dataset(
