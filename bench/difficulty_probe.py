@@ -3,7 +3,10 @@
 On routerbench's multiple-choice datasets (arc-challenge, winogrande) a local model reads each
 question (`query_last`, in the ChatML template the local models share) and gives its
 probabilities over the option letters at the first answer token; the probe is its
-uncertainty, 1 − the top letter's probability. Printed per dataset, as ROC AUC (0.5: no signal):
+uncertainty, 1 − the top letter's probability. On winogrande it is also read the way language
+models are usually scored there: each option fills the sentence's blank, and the options'
+probabilities are those of the sentence's ending after them (this probe is the one the router
+gets). Printed per dataset, as ROC AUC (0.5: no signal):
 
 - how well the probe ranks the questions Yi-34B-Chat (the cheap model the dataset-mix bound
   leans on) gets wrong, and those GPT-4 gets right where Yi-34B-Chat does not;
@@ -13,7 +16,8 @@ uncertainty, 1 − the top letter's probability. Printed per dataset, as ROC AUC
 Then the default cluster router on router_quality's splits with the probe appended to each
 embedding (× w, z-scored over the probed questions, 0 elsewhere), × GPT-4's accuracy at α=1 /
 ≤50% / ≤7% of its cost. Probes are cached by model and text hash in .cache/probes (the first
-run reads 1,926 questions: about 45 minutes for qwen2.5-coder-1.5b on 2 cores).
+run reads 1,926 questions, then fills 887 blanks twice: about an hour for qwen2.5-coder-1.5b
+on 2 cores).
 
 Run: python bench/difficulty_probe.py [--model qwen2.5-coder-1.5b] [--seeds 10]
      [--weights 0,0.2,0.35,0.5]
@@ -38,37 +42,58 @@ from orchestrator.local_models import model_path
 
 TABLE = "routerbench_3task_11models"
 DATASETS = ("arc-challenge", "winogrande")
+BLANKS = ("winogrande",)
 CHEAP, BEST = "zero-one-ai/Yi-34B-Chat", "gpt-4-1106-preview"
 OPTION = re.compile(r"^([A-E])\)", re.MULTILINE)
+OPTION_TEXT = re.compile(r"^[A-E]\) (.*)$", re.MULTILINE)
 
 
 class Probe:
-    """The model's log-probabilities of A–E after a question, cached by text hash."""
+    """A local model's log-likelihood of each option of a question, cached by text hash."""
 
     def __init__(self, model: str, cache: Path) -> None:
-        self._llm = Llama(str(model_path(model)), n_ctx=1024, n_threads=2, verbose=False)
+        self._llm = Llama(
+            str(model_path(model)), n_ctx=1024, n_threads=2, logits_all=True, verbose=False
+        )
         self._letters = [self._llm.tokenize(c.encode(), add_bos=False)[0] for c in "ABCDE"]
         cache.parent.mkdir(parents=True, exist_ok=True)
         self._cache = cache
         lines = cache.read_text().splitlines() if cache.exists() else []
         self._known: dict[str, list[float]] = dict(json.loads(line) for line in lines)
 
-    def _logprobs(self, question: str) -> list[float]:
-        prompt = f"<|im_start|>user\n{question.strip()}<|im_end|>\n<|im_start|>assistant\n"
+    def _logprobs(self, tokens: list[int], rows: slice) -> np.ndarray:
         self._llm.reset()
-        self._llm.eval(self._llm.tokenize(prompt.encode(), special=True))
-        ctx = self._llm._ctx  # Llama.scores stays empty without logits_all
-        logits = np.ctypeslib.as_array(ctx.get_logits_ith(-1), shape=(self._llm.n_vocab(),))
-        return (logits[self._letters] - np.logaddexp.reduce(logits)).tolist()
+        self._llm.eval(tokens)
+        logits = self._llm.scores[rows]
+        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
 
-    def uncertainty(self, question: str) -> float:
-        key = hashlib.sha256(question.encode()).hexdigest()
-        if key not in self._known:
-            self._known[key] = self._logprobs(question)
+    def _letter_logprobs(self, question: str) -> list[float]:
+        prompt = f"<|im_start|>user\n{question.strip()}<|im_end|>\n<|im_start|>assistant\n"
+        tokens = self._llm.tokenize(prompt.encode(), special=True)
+        last = len(tokens) - 1
+        return self._logprobs(tokens, slice(last, last + 1))[0, self._letters].tolist()
+
+    def _filled_logprobs(self, question: str) -> list[float]:
+        before, after = question.splitlines()[0].split("_", 1)
+        ending = self._llm.tokenize(after.encode(), add_bos=False)
+        sums = []
+        for option in OPTION_TEXT.findall(question):
+            start = self._llm.tokenize((before + option).encode(), add_bos=False)
+            rows = self._logprobs(start + ending, slice(len(start) - 1, len(start + ending) - 1))
+            sums.append(float(rows[np.arange(len(ending)), ending].sum()))
+        return sums
+
+    def uncertainty(self, question: str, fill_blank: bool = False) -> float:
+        """1 − the top option's probability: over the option letters after the question, or,
+        with fill_blank, over the sentence's ending after each option fills its blank."""
+        key = hashlib.sha256(("blank\n" if fill_blank else "").encode() + question.encode())
+        if (digest := key.hexdigest()) not in self._known:
+            read = self._filled_logprobs if fill_blank else self._letter_logprobs
+            self._known[digest] = read(question)
             with self._cache.open("a") as out:
-                out.write(json.dumps([key, self._known[key]]) + "\n")
+                out.write(json.dumps([digest, self._known[digest]]) + "\n")
         shown = len(OPTION.findall(question)) or 2
-        logprobs = np.array(self._known[key][:shown])
+        logprobs = np.array(self._known[digest][:shown])
         return float(1 - np.exp(logprobs.max() - np.logaddexp.reduce(logprobs)))
 
 
@@ -99,8 +124,10 @@ def main() -> None:
     print("|---|---|---|---|")
     for dataset in DATASETS:
         rows = np.flatnonzero(names == dataset)
-        uncertain[rows] = [probe.uncertainty(table.texts[i]) for i in rows]
-        print(f"| {dataset} ({len(rows)}) | {aucs(table, rows, uncertain[rows])} |")
+        for fill in (False, True) if dataset in BLANKS else (False,):
+            uncertain[rows] = [probe.uncertainty(table.texts[i], fill) for i in rows]
+            how = "blank filled" if fill else "letters"
+            print(f"| {dataset} ({len(rows)}), {how} | {aucs(table, rows, uncertain[rows])} |")
     probed = np.isin(names, DATASETS)
     z = np.where(probed, (uncertain - uncertain[probed].mean()) / uncertain[probed].std(), 0.0)
     vectors = embed(table, "all-MiniLM-L6-v2", cache / "embeddings")
