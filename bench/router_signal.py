@@ -10,7 +10,9 @@ the best single model's accuracy at α = 1 and at ≤ 50% / ≤ 7% of its cost:
   its dataset label alone, fitted on the train part;
 - dataset mix (bound): the best fixed mixture of models per dataset, solved as a linear
   program on the held-out part's own per-dataset accuracies and costs. It peeks at the
-  held-out part, so it bounds every router that has no per-query information.
+  held-out part, so it bounds every router that has no per-query information. Chosen on a
+  fifth of the table, it is optimistic; the evidence table gives the same program solved on
+  the whole table, the mixture's expected value.
 
 Then the evidence: how often a held-out query's nearest train query is from its own dataset,
 and per dataset how well the mean outcome of a held-out query's 30 nearest train queries
@@ -63,8 +65,11 @@ def per_dataset(table: LabelledTable) -> tuple[np.ndarray, np.ndarray]:
 
 def dataset_mix(table: LabelledTable, fraction: float) -> float:
     """Best macro accuracy of per-dataset model mixtures costing ≤ fraction × the best single,
-    as a multiple of the best single's accuracy; nan when even the cheapest mix costs more."""
+    as a multiple of the best single's accuracy; nan when even the cheapest mix costs more or
+    the table has no costs."""
     accuracy, cost = per_dataset(table)
+    if not cost.sum() > 0:
+        return float("nan")
     d, m = accuracy.shape
     best = int(accuracy.mean(axis=0).argmax())
     solved = linprog(
@@ -122,15 +127,11 @@ def rules(
         result = measure(router, x[test], held)
         return [result.alpha1 / result.best, result.at50, result.at7]
 
-    costed = bool(np.nansum(held.costs) > 0)
     return {
         "router": routed(unit),
         "router, own dataset's clusters": routed(np.hstack([unit, OWN * onehot])),
         "dataset-only": routed(onehot, k=1, top_p=1, bags=1),  # one cluster per dataset
-        "dataset mix (bound)": [
-            float("nan"),
-            *(dataset_mix(held, f) if costed else float("nan") for f in (0.5, 0.07)),
-        ],
+        "dataset mix (bound)": [float("nan"), *(dataset_mix(held, f) for f in (0.5, 0.07))],
     }
 
 
@@ -154,10 +155,11 @@ def run_table(name: str, seeds: int, cache: Path, embedder: str) -> tuple[str, s
             aucs.setdefault(dataset, []).append(auc)
         same.append(same_dataset(unit, table, train, test))
     short = name.split("_")[0]
+    whole = " / ".join(_times(dataset_mix(table, f)) for f in (0.5, 0.07))
     auc_text = ", ".join(f"{d} {statistics.fmean(v):.2f}" for d, v in aucs.items())
     return (
         f"| {short} | " + " | ".join(_cell(r) for r in runs.values()) + " |",
-        f"| {short} | {statistics.fmean(same):.0%} | {auc_text} |",
+        f"| {short} | {whole} | {statistics.fmean(same):.0%} | {auc_text} |",
     )
 
 
@@ -181,8 +183,11 @@ def main() -> None:
     )
     print("|---|---|---|---|---|")
     print("\n".join(quality for quality, _ in rows))
-    print("\n| table | nearest train query from the same dataset | per-query AUC by dataset |")
-    print("|---|---|---|")
+    print(
+        "\n| table | dataset mix, whole table (≤50% / ≤7%) "
+        "| nearest train query from the same dataset | per-query AUC by dataset |"
+    )
+    print("|---|---|---|---|")
     print("\n".join(evidence for _, evidence in rows))
 
 
