@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 from llama_cpp import Llama
-from router_quality import HERE, _mean, _times, embed, fit, load_table, measure, splits
-from router_signal import model_auc
+from router_quality import HERE, embed, fit, load_table, measure, splits
+from router_signal import cell, model_auc, ratios
 from sklearn.metrics import roc_auc_score
 
 from orchestrator.labelled import LabelledTable
@@ -136,13 +136,11 @@ def main() -> None:
     print("\n| probe weight w | × GPT-4: α=1 / ≤50% / ≤7% cost |\n|---|---|")
     for weight in (float(w) for w in args.weights.split(",")):
         x = np.hstack([vectors, weight * z[:, None]]).astype(np.float32)
-        results = [
-            measure(fit(x[tr], table.take(tr), "probe"), x[te], table.take(te))
+        runs = [
+            ratios(measure(fit(x[tr], table.take(tr), "probe"), x[te], table.take(te)))
             for tr, te in splits(len(table), args.seeds)
         ]
-        cells = [_mean([r.alpha1 / r.best for r in results]), *(
-            _mean([getattr(r, f) for r in results]) for f in ("at50", "at7"))]  # fmt: skip
-        print(f"| {weight:g} | {' / '.join(_times(c) for c in cells)} |")
+        print(f"| {weight:g} | {cell(runs)} |")
 
 
 if __name__ == "__main__":
