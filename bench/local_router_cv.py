@@ -25,7 +25,7 @@ import numpy as np
 
 from orchestrator.embedding import make_embedder
 from orchestrator.embedding_store import DiskCachedEmbedder
-from orchestrator.evaluation import DEFAULT_ALPHAS, cheapest_matching, evaluate
+from orchestrator.evaluation import cheapest_matching, evaluate
 from orchestrator.labelled import LabelledTable, read_labelled
 from orchestrator.routing import ClusterRouter
 
@@ -63,7 +63,7 @@ def held_out(table: LabelledTable, vectors: np.ndarray, train: np.ndarray, test:
         vectors[train], fit_on.scores, fit_on.costs, fit_on.models,
         embedder_name="all-MiniLM-L6-v2", datasets=fit_on.datasets, **options,
     )  # fmt: skip
-    report = evaluate(router, vectors[test], table.take(test), DEFAULT_ALPHAS)
+    report = evaluate(router, vectors[test], table.take(test))
     best = report.best_single
     at_one = next(p for p in report.sweep if p.alpha == 1.0)
     match = cheapest_matching(report.sweep, best["accuracy"])

@@ -37,7 +37,7 @@ import numpy as np
 
 from orchestrator.embedding import make_embedder
 from orchestrator.embedding_store import DiskCachedEmbedder
-from orchestrator.evaluation import DEFAULT_ALPHAS, cheapest_matching, evaluate
+from orchestrator.evaluation import cheapest_matching, evaluate
 from orchestrator.labelled import LabelledTable, load_prices, read_labelled
 from orchestrator.routing import ClusterRouter
 
@@ -110,7 +110,7 @@ def splits(
 
 
 def measure(router: ClusterRouter, vectors: np.ndarray, table: LabelledTable) -> Result:
-    report = evaluate(router, vectors, table, DEFAULT_ALPHAS)
+    report = evaluate(router, vectors, table)
     best = report.best_single
     by_alpha = {p.alpha: p for p in report.sweep}
     match = cheapest_matching(report.sweep, best["accuracy"])

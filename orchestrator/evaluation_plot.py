@@ -6,22 +6,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from orchestrator.errors import InputError
 from orchestrator.evaluation import RouterReport
 
 _LABEL = {"fontsize": 7, "textcoords": "offset points"}
 
 
-def _router(ax: Any, report: RouterReport) -> None:
+def _router(ax: Any, report: RouterReport, labels: int = 8) -> None:
+    """The α curve, the Pareto front, and α written beside up to `labels` front points."""
     curve = sorted(report.sweep, key=lambda p: p.alpha)
-    costs, accuracies = [p.cost for p in curve], [p.accuracy for p in curve]
-    ax.plot(costs, accuracies, "o-", color="tab:blue", label="router (α sweep)", zorder=2)
-    for p in curve:
-        ax.annotate(f"{p.alpha:g}", (p.cost, p.accuracy), xytext=(3, -9), color="tab:blue",
-                    **_LABEL)  # fmt: skip
+    ax.plot([p.cost for p in curve], [p.accuracy for p in curve], ".-", ms=3, lw=1,
+            color="tab:blue", label="router (α sweep)", zorder=2)  # fmt: skip
     front = report.pareto
     ax.plot([p["cost"] for p in front], [p["accuracy"] for p in front], "s", mfc="none",
-            mec="tab:red", ms=10, label="Pareto front", zorder=3)  # fmt: skip
+            mec="tab:red", ms=6, label="Pareto front", zorder=3)  # fmt: skip
+    for i in np.unique(np.linspace(0, len(front) - 1, min(labels, len(front))).round()):
+        p = front[int(i)]
+        ax.annotate(f"α={p['alpha']:.4g}", (p["cost"], p["accuracy"]), xytext=(4, -10),
+                    color="tab:red", **_LABEL)  # fmt: skip
 
 
 def _references(ax: Any, report: RouterReport) -> None:

@@ -123,7 +123,8 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         nargs="+",
         default=None,
         metavar="A",
-        help="α values, e.g. 0,0.5,1 (default: 0, 0.01, …, 1)",
+        help="exactly these α, e.g. 0,0.5,1 (default: 0, 0.01, …, 1, then up to 300 more "
+        "where the routing changes most)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="FILE.png", help="plot accuracy against cost")

@@ -113,13 +113,12 @@ def _fit_meta(table: LabelledTable, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def eval_command(args: argparse.Namespace) -> int:
-    from orchestrator.evaluation import DEFAULT_ALPHAS, evaluate
+    from orchestrator.evaluation import evaluate
 
     router = _load(args)
     table = _table(args, str(router.meta.get("text_field", "query_last")))
     vectors = _embed(router, table, args)
-    alphas = _alphas(args.alphas) if args.alphas else list(DEFAULT_ALPHAS)
-    report = evaluate(router, vectors, table, alphas)
+    report = evaluate(router, vectors, table, _alphas(args.alphas) if args.alphas else None)
     if args.plot:
         from orchestrator.evaluation_plot import plot_report
 

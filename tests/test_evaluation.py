@@ -10,6 +10,8 @@ from orchestrator.embedding import HashingEmbedder
 from orchestrator.embedding_store import DiskCachedEmbedder
 from orchestrator.errors import InputError
 from orchestrator.evaluation import (
+    DEFAULT_ALPHAS,
+    Scorer,
     SweepPoint,
     aiq,
     cheapest_matching,
@@ -17,6 +19,7 @@ from orchestrator.evaluation import (
     format_report,
     mix_accuracy,
     pareto_front,
+    sweep,
 )
 from orchestrator.labelled import load_prices, read_labelled
 from orchestrator.routing import ClusterRouter
@@ -104,6 +107,58 @@ def test_mix_accuracy_follows_the_rising_hull():
     # a cheap point better than a dearer one caps the mix from its cost on
     assert mix_accuracy([(1.0, 0.6), (2.0, 0.4)], 1.5) == 0.6
     assert math.isnan(mix_accuracy([(1.0, float("nan"))], 1.0))
+
+
+class ThresholdRouter:
+    """Sends query i to "big" (column 0) once α passes its own threshold."""
+
+    models = ["big", "small"]
+
+    def __init__(self, thresholds: list[float]) -> None:
+        self.thresholds = np.array(thresholds)
+        self.calls: list[float] = []
+
+    def route_batch(self, matrix, alpha=1.0, chunk=8192):
+        self.calls.append(alpha)
+        return np.where(alpha > self.thresholds, 0, 1).astype(np.int64)
+
+
+def test_sweep_bisects_only_where_the_routing_changes():
+    scorer = Scorer(read_labelled([TINY]))
+    thresholds = [0.123456, 0.5, 0.5, 0.5, 0.777, 2.0]  # the last query never flips
+    router = ThresholdRouter(thresholds)
+    points = sweep(router, np.zeros((6, 1)), scorer, DEFAULT_ALPHAS, refine=1000)
+    alphas = [p.alpha for p in points]
+    assert alphas == sorted(alphas) and len(alphas) == len(router.calls)
+    extra = [a for a in alphas if a not in DEFAULT_ALPHAS]
+    # every bisection lands in a step of the even grid where some query flips
+    steps = [(0.12, 0.13), (0.5, 0.51), (0.77, 0.78)]
+    assert extra and all(any(lo < a < hi for lo, hi in steps) for a in extra)
+    for t in (0.123456, 0.5, 0.777):  # each flip is pinned down to a step of at most 1e-4
+        below = max(a for a in alphas if a <= t)
+        above = min(a for a in alphas if a > t)
+        assert above - below <= 1e-4
+    assert len(extra) <= 3 * 7  # 0.01 halved 7 times is under 1e-4: then the bisecting stops
+
+
+def test_sweep_spends_at_most_its_refine_budget_on_the_largest_jumps():
+    scorer = Scorer(read_labelled([TINY]))
+    router = ThresholdRouter([0.123456, 0.5, 0.5, 0.5, 0.777, 2.0])
+
+    def alphas(refine: int) -> list[float]:
+        points = sweep(router, np.zeros((6, 1)), scorer, [0.0, 0.5, 1.0], refine=refine)
+        return [p.alpha for p in points]
+
+    # accuracy jumps by its whole range in (0, 0.5) and cost by 83% of its range in (0.5, 1)
+    assert alphas(0) == [0.0, 0.5, 1.0]
+    assert alphas(1) == [0.0, 0.25, 0.5, 1.0]
+    assert alphas(2) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_evaluate_sweeps_exactly_the_given_alphas_and_refines_by_default():
+    assert [p.alpha for p in tiny_router_report((0.0, 0.4, 1.0)).sweep] == [0.0, 0.4, 1.0]
+    alphas = [p.alpha for p in tiny_router_report(None).sweep]
+    assert set(DEFAULT_ALPHAS) < set(alphas)
 
 
 def test_evaluate_refuses_data_without_the_routed_models():
