@@ -16,7 +16,7 @@ _LABEL = {"fontsize": 7, "textcoords": "offset points"}
 
 def _router(ax: Any, report: RouterReport, labels: int = 8) -> None:
     """The α curve, the Pareto front, and α written beside up to `labels` front points."""
-    curve = sorted(report.sweep, key=lambda p: p.alpha)
+    curve = report.sweep  # `evaluate` sweeps in order of α
     ax.plot([p.cost for p in curve], [p.accuracy for p in curve], ".-", ms=3, lw=1,
             color="tab:blue", label="router (α sweep)", zorder=2)  # fmt: skip
     front = report.pareto
