@@ -1,7 +1,7 @@
 """Router artifacts: `router.json` (format version, embedder name and dim, config, model
-catalogue, per-cluster tables) beside `centroids.npy`. No pickle. Every way a file can be
-missing, truncated, edited by hand or fitted with another embedder is reported as one
-`RouterArtifactError` line that names the file and the fix."""
+catalogue and the models never picked, per-cluster tables) beside `centroids.npy`. No
+pickle. Every way a file can be missing, truncated, edited by hand or fitted with another
+embedder is reported as one `RouterArtifactError` line that names the file and the fix."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def save_router(router: ClusterRouter, directory: str | Path) -> Path:
         "embedder": {"name": router.embedder_name, "dim": router.dim},
         "config": router.config.to_dict(),
         "models": router.models,
+        "excluded": list(router.excluded),
         "centroids": {
             "file": CENTROIDS_FILE,
             "shape": [router.k, router.dim],
@@ -203,8 +204,13 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
         raise _bad(file, f"invalid config ({exc})") from None
     embedder = document["embedder"]["name"]
     meta = document.get("fitted") if isinstance(document.get("fitted"), dict) else {}
+    excluded = document.get("excluded", [])  # none before the frontier existed
+    if not isinstance(excluded, list) or not all(isinstance(m, str) for m in excluded):
+        raise _bad(file, "field 'excluded' must be a list of model names")
     try:
-        return ClusterRouter(embedder, list(models), config, tables, dict(meta or {}))
+        return ClusterRouter(
+            embedder, list(models), config, tables, dict(meta or {}), tuple(excluded)
+        )
     except InputError as exc:
         raise _bad(file, str(exc)) from None
 

@@ -110,6 +110,12 @@ def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="clusters (default: 60, fewer when there are under ~30 queries per cluster)",
     )
     _add_rule_options(p)
+    p.add_argument(
+        "--frontier",
+        action="store_true",
+        help="never route to a model that is on no dataset's cost-accuracy frontier "
+        "(helps on several datasets, can hurt on one; see the README)",
+    )
     p.add_argument("--seed", type=int, default=0, help="k-means seed (0)")
     p.set_defaults(func=fit_command)
 

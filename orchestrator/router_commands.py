@@ -87,7 +87,7 @@ def fit_command(args: argparse.Namespace) -> int:
              "bags", "scale")  # fmt: skip
     router = ClusterRouter.fit(
         vectors, table.scores, table.costs, table.models, embedder_name=embedder.name,
-        datasets=table.datasets, meta=_fit_meta(table, args),
+        datasets=table.datasets, frontier=args.frontier, meta=_fit_meta(table, args),
         **{name: getattr(args, name) for name in knobs},
     )  # fmt: skip
     path = save_router(router, args.out)
@@ -97,6 +97,10 @@ def fit_command(args: argparse.Namespace) -> int:
         f"fitted {router.shape_text()} on {len(table)} queries × {len(router.models)} models "
         f"with {embedder.name} → {path}{note}"
     )
+    if router.excluded:
+        print(
+            f"never routes to {', '.join(router.excluded)}: on no dataset's cost-accuracy frontier"
+        )
     return 0
 
 

@@ -9,7 +9,8 @@ Variants from the reference code: cost divided by the cluster max (`cost_norm="m
 reciprocal-rank votes across clusters (`vote="rank"`), and a minimum-accuracy filter.
 Bagging (`bags=B`) fits B clusterings with consecutive seeds and averages their votes: each
 bag scores the query by its own top-p clusters, which evens out where one k-means run
-happens to draw a cluster boundary.
+happens to draw a cluster boundary. `frontier=True` routes only among the models on some
+dataset's cost-accuracy frontier (`frontier.py`); the others are `excluded`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from orchestrator.cluster_tables import (
     stratified_clusters,
 )
 from orchestrator.errors import InputError
+from orchestrator.frontier import frontier_models
 from orchestrator.seams import RouteDecision, Vector
 
 # How many α tables a router keeps; a sweep uses 11, a server usually one.
@@ -122,13 +124,15 @@ def _fit_inputs(
 
 @dataclass
 class ClusterRouter:
-    """A fitted embedding-cluster router. α is chosen per call; one router serves a sweep."""
+    """A fitted embedding-cluster router. α is chosen per call; one router serves a sweep.
+    `excluded` models keep their tables but are never picked."""
 
     embedder_name: str
     models: list[str]
     config: ClusterConfig
     tables: ClusterTables
     meta: dict[str, Any] = field(default_factory=dict)
+    excluded: tuple[str, ...] = ()
     _by_alpha: dict[float, FloatMatrix] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -136,9 +140,16 @@ class ClusterRouter:
         if (found := self.tables.n_bags) != self.config.bags:
             raise InputError(f"the tables hold {found} clusterings, the config {self.config.bags}")
         self._centroids = np.ascontiguousarray(self.tables.centroids, dtype=np.float32)
-        self._perf, self._thrift, self._eligible = scoring_tables(
+        self._routable = np.array([m not in self.excluded for m in self.models])
+        if unknown := sorted(set(self.excluded) - set(self.models)):
+            raise InputError(f"excluded models {unknown} are not among the models {self.models}")
+        if not self._routable.any():
+            raise InputError("every model is excluded: a router needs one to route to")
+        self._perf, self._thrift, eligible = scoring_tables(
             self.tables, self.config.cost_norm, self.config.min_accuracy, self.config.scale
         )
+        eligible &= self._routable
+        self._eligible = eligible | (self._routable & ~eligible.any(axis=1, keepdims=True))
         groups = bag_groups(self.tables.bags)
         self._top_p = min(self.config.top_p, *(len(g) for g in groups))
         # (bags, widest bag) cluster ids, padded with k: a column whose similarity is -inf
@@ -167,12 +178,14 @@ class ClusterRouter:
         embedder_name: str, k: int | None = None, top_p: int = 4, beta: float = 9.0,
         cost_norm: str = "minmax", vote: str = "weighted", min_accuracy: float = 0.0,
         seed: int = 0, clustering: str = "per-dataset", datasets: Sequence[str] | None = None,
-        bags: int = 5, scale: str = "table", meta: dict[str, Any] | None = None,
+        bags: int = 5, scale: str = "table", frontier: bool = False,
+        meta: dict[str, Any] | None = None,
     ) -> ClusterRouter:  # fmt: skip
         """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
         `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned; all
         one dataset when not given), `"global"` over all queries as in the paper. `bags`
-        clusterings are fitted, with seeds `seed`, `seed + 1`, …"""
+        clusterings are fitted, with seeds `seed`, `seed + 1`, … With `frontier`, models on
+        no dataset's cost-accuracy frontier are excluded (`frontier.py`)."""
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         config = ClusterConfig(
             choose_k(len(x), k), top_p, beta, cost_norm, vote, min_accuracy, seed, clustering,
@@ -203,20 +216,26 @@ class ClusterRouter:
             dataset_weights(groups),
         )
         config = replace(config, k=max(sizes))
-        return cls(embedder_name, list(models), config, tables, dict(meta or {}))
+        keep = frontier_models(s, c, groups) if frontier else np.ones(len(models), dtype=bool)
+        excluded = tuple(m for m, kept in zip(models, keep, strict=True) if not kept)
+        return cls(embedder_name, list(models), config, tables, dict(meta or {}), excluded)
 
     def update(
         self, embeddings: Any, scores: Any, costs: Any | None, models: list[str]
     ) -> ClusterRouter:
         """A router whose tables add (or replace) `models`' columns, computed from their
-        outcomes on queries assigned to the existing centroids; no re-clustering."""
+        outcomes on queries assigned to the existing centroids; no re-clustering. The models
+        given are routable; the frontier is judged again only by a new fit."""
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
         self._check_dim(x.shape[1])
         bags = self.tables.bags
         labels = nearest_clusters(self._centroids, bags, x)
         fresh = cluster_stats(self._centroids, bags, labels, s, c, np.ones(len(x)))
         merged_models, tables = merge_columns(self.tables, self.models, fresh, list(models))
-        return ClusterRouter(self.embedder_name, merged_models, self.config, tables, self.meta)
+        excluded = tuple(m for m in self.excluded if m not in models)
+        return ClusterRouter(
+            self.embedder_name, merged_models, self.config, tables, self.meta, excluded
+        )
 
     def _check_dim(self, dim: int) -> None:
         if dim != self.dim:
@@ -237,6 +256,7 @@ class ClusterRouter:
         if self.config.vote == "rank":
             ranks = np.argsort(np.argsort(-x, axis=1, kind="stable"), axis=1, kind="stable")
             x = np.asarray(1.0 / (ranks + 1.0), dtype=np.float64)
+        x = np.where(self._routable, x, -1.0)  # below any vote a routable model can get
         if len(self._by_alpha) >= _ALPHA_CACHE:
             self._by_alpha.clear()
         self._by_alpha[alpha] = x
@@ -275,7 +295,11 @@ class ClusterRouter:
             model=self.models[int(scores.argmax())],
             clusters=top[0].tolist(),
             weights=weights[0].tolist(),
-            scores=dict(zip(self.models, scores.tolist(), strict=True)),
+            scores={
+                m: score
+                for m, score, ok in zip(self.models, scores.tolist(), self._routable, strict=True)
+                if ok
+            },
         )
 
     def route_batch(self, matrix: Any, alpha: float = 1.0, chunk: int = 8192) -> IntArray:

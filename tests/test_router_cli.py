@@ -285,3 +285,22 @@ def test_open_qa_records_are_token_f1_other_datasets_keep_their_metric():
     gsm = QARecord("g1", "gsm8k", "How many?", ("42",))
     assert record_score(gsm, "so 40 + 2 = 42.\nAnswer: 42") == 1.0
     assert record_score(gsm, "Answer: 41") == 0.0
+
+
+def test_fit_with_the_frontier_names_the_models_it_never_routes_to(tmp_path, capsys):
+    rows = [json.loads(line) for line in TINY.read_text().splitlines()]
+    for row in rows:  # waste: as dear as big, never right
+        row["records"]["waste"] = 0
+        row["usages"]["waste"] = row["usages"]["big"]
+    data = tmp_path / "waste.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    common = ["--data", str(data), "--k", "1", "--embedder", "hashing-64",
+              "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    assert run("fit", *common, "--out", str(tmp_path / "f"), "--frontier") == 0
+    assert (
+        "never routes to waste: on no dataset's cost-accuracy frontier" in capsys.readouterr().out
+    )
+    assert load_router(tmp_path / "f").excluded == ("waste",)
+    assert run("fit", *common, "--out", str(tmp_path / "all")) == 0
+    assert "never routes" not in capsys.readouterr().out
+    assert load_router(tmp_path / "all").excluded == ()

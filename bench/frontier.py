@@ -1,0 +1,78 @@
+"""What `router fit --frontier` (route only among models on some dataset's cost-accuracy
+frontier) does, side by side with the default fit that routes among every model.
+
+On router_quality's seeded 80/20 splits of each table with costs: the default rule, then the
+same with the frontier, as multiples of the best single model's accuracy at α = 1 and at
+≤ 50% / ≤ 7% of its cost (means over the splits). Then each dataset of a table fitted and
+scored alone, as a user with one dataset would: with one dataset's means to judge by, the
+frontier excludes more models.
+
+Run: python bench/frontier.py [--seeds 10] [--single-seeds 5] [--tables routerbench,…]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from router_quality import HERE, TABLES, Result, _mean, embed, fit, load_table, measure, splits
+
+from orchestrator.labelled import LabelledTable
+
+EMBEDDER = "all-MiniLM-L6-v2"
+
+
+def compare(
+    table: LabelledTable, vectors: np.ndarray, seeds: int
+) -> tuple[list[Result], list[Result]]:
+    """(default, frontier) results over the splits."""
+    plain: list[Result] = []
+    pruned: list[Result] = []
+    for train, test in splits(len(table), seeds):
+        tr, te = table.take(train), table.take(test)
+        plain.append(measure(fit(vectors[train], tr, EMBEDDER), vectors[test], te))
+        pruned.append(measure(fit(vectors[train], tr, EMBEDDER, frontier=True), vectors[test], te))
+    return plain, pruned
+
+
+def cells(results: list[Result]) -> str:
+    ratios = [_mean([r.alpha1 / r.best for r in results]), _mean([r.at50 for r in results]),
+              _mean([r.at7 for r in results])]  # fmt: skip
+    return " / ".join("—" if v != v else f"{v:.3f}×" for v in ratios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--single-seeds", type=int, default=5)
+    parser.add_argument("--tables", default="routerbench,llmrouter,routellm")
+    args = parser.parse_args()
+    cache = HERE.parent / ".cache" / "embeddings"
+    names = [n for n in TABLES if n.split("_")[0] in args.tables.split(",")]
+    print(f"× the best single's accuracy: at α=1 / ≤50% / ≤7% of its cost; {EMBEDDER}\n")
+    print(f"whole tables, {args.seeds} splits\n\n| table | default | --frontier |\n|---|---|---|")
+    single = ["", f"each dataset alone, {args.single_seeds} splits", "",
+              "| table · dataset | default | --frontier |", "|---|---|---|"]  # fmt: skip
+    for name in names:
+        table = load_table(name)
+        vectors = embed(table, EMBEDDER, Path(cache))
+        plain, pruned = compare(table, vectors, args.seeds)
+        print(f"| {name.split('_')[0]} | {cells(plain)} | {cells(pruned)} |", flush=True)
+        datasets = np.array(table.datasets)
+        pooled: tuple[list[Result], list[Result]] = ([], [])
+        for dataset in sorted(set(table.datasets)):
+            rows = np.flatnonzero(datasets == dataset)
+            plain, pruned = compare(table.take(rows), vectors[rows], args.single_seeds)
+            pooled[0].extend(plain)
+            pooled[1].extend(pruned)
+            single.append(
+                f"| {name.split('_')[0]} · {dataset} | {cells(plain)} | {cells(pruned)} |"
+            )
+        mean = f"{name.split('_')[0]} · mean of its {len(set(table.datasets))} datasets"
+        single.append(f"| {mean} | {cells(pooled[0])} | {cells(pooled[1])} |")
+    print("\n".join(single))
+
+
+if __name__ == "__main__":
+    main()
