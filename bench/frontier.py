@@ -8,6 +8,7 @@ scored alone, as a user with one dataset would: with one dataset's means to judg
 frontier excludes more models.
 
 Run: python bench/frontier.py [--seeds 10] [--single-seeds 5] [--tables routerbench,…]
+     [--embedder all-MiniLM-L6-v2]
 """
 
 from __future__ import annotations
@@ -20,19 +21,17 @@ from router_quality import HERE, TABLES, Result, _mean, embed, fit, load_table, 
 
 from orchestrator.labelled import LabelledTable
 
-EMBEDDER = "all-MiniLM-L6-v2"
-
 
 def compare(
-    table: LabelledTable, vectors: np.ndarray, seeds: int
+    table: LabelledTable, vectors: np.ndarray, seeds: int, embedder: str
 ) -> tuple[list[Result], list[Result]]:
     """(default, frontier) results over the splits."""
     plain: list[Result] = []
     pruned: list[Result] = []
     for train, test in splits(len(table), seeds):
         tr, te = table.take(train), table.take(test)
-        plain.append(measure(fit(vectors[train], tr, EMBEDDER), vectors[test], te))
-        pruned.append(measure(fit(vectors[train], tr, EMBEDDER, frontier=True), vectors[test], te))
+        plain.append(measure(fit(vectors[train], tr, embedder), vectors[test], te))
+        pruned.append(measure(fit(vectors[train], tr, embedder, frontier=True), vectors[test], te))
     return plain, pruned
 
 
@@ -47,23 +46,26 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--single-seeds", type=int, default=5)
     parser.add_argument("--tables", default="routerbench,llmrouter,routellm")
+    parser.add_argument("--embedder", default="all-MiniLM-L6-v2")
     args = parser.parse_args()
     cache = HERE.parent / ".cache" / "embeddings"
     names = [n for n in TABLES if n.split("_")[0] in args.tables.split(",")]
-    print(f"× the best single's accuracy: at α=1 / ≤50% / ≤7% of its cost; {EMBEDDER}\n")
+    print(f"× the best single's accuracy: at α=1 / ≤50% / ≤7% of its cost; {args.embedder}\n")
     print(f"whole tables, {args.seeds} splits\n\n| table | default | --frontier |\n|---|---|---|")
     single = ["", f"each dataset alone, {args.single_seeds} splits", "",
               "| table · dataset | default | --frontier |", "|---|---|---|"]  # fmt: skip
     for name in names:
         table = load_table(name)
-        vectors = embed(table, EMBEDDER, Path(cache))
-        plain, pruned = compare(table, vectors, args.seeds)
+        vectors = embed(table, args.embedder, Path(cache))
+        plain, pruned = compare(table, vectors, args.seeds, args.embedder)
         print(f"| {name.split('_')[0]} | {cells(plain)} | {cells(pruned)} |", flush=True)
         datasets = np.array(table.datasets)
         pooled: tuple[list[Result], list[Result]] = ([], [])
         for dataset in sorted(set(table.datasets)):
             rows = np.flatnonzero(datasets == dataset)
-            plain, pruned = compare(table.take(rows), vectors[rows], args.single_seeds)
+            plain, pruned = compare(
+                table.take(rows), vectors[rows], args.single_seeds, args.embedder
+            )
             pooled[0].extend(plain)
             pooled[1].extend(pruned)
             single.append(
