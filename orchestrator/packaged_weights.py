@@ -157,23 +157,32 @@ def _unwritable(spec: PackagedWeights, cache: Path, exc: OSError) -> ModelPackag
     )
 
 
+def _target(spec: PackagedWeights, parts: list[Path], cache: Path) -> Path:
+    return parts[0] if len(parts) == 1 else cache / f"{spec.name}-{spec.sha256[:12]}{spec.suffix}"
+
+
+def _check(spec: PackagedWeights, parts: list[Path], target: Path, cache: Path) -> None:
+    """Hash a single-file target in place, or assemble the split parts into it."""
+    if len(parts) == 1:
+        if target.stat().st_size != spec.size or _copy_hashing(parts, None) != spec.sha256:
+            raise _mismatch(spec, "do not match the pinned sha256")
+        return
+    try:
+        _assemble(spec, parts, target)
+    except OSError as exc:
+        raise _unwritable(spec, cache, exc) from None
+
+
 def weights_file(spec: PackagedWeights, *, cache_dir: Path | None = None) -> Path:
     """The verified file: single-file weights in place, split ones assembled once into the
     cache. A marker (sha256, size, mtime) spares later processes the re-hash."""
     cache = cache_dir or models_cache_dir()
     parts = sources(spec)
-    single = len(parts) == 1
-    target = parts[0] if single else cache / f"{spec.name}-{spec.sha256[:12]}{spec.suffix}"
+    target = _target(spec, parts, cache)
     marker = _marker(spec, cache)
     if target.is_file() and _is_verified(spec, target, marker):
         return target
-    if not single:
-        try:
-            _assemble(spec, parts, target)
-        except OSError as exc:
-            raise _unwritable(spec, cache, exc) from None
-    elif target.stat().st_size != spec.size or _copy_hashing(parts, None) != spec.sha256:
-        raise _mismatch(spec, "do not match the pinned sha256")
+    _check(spec, parts, target, cache)
     _mark_verified(spec, target, marker)
     return target
 
@@ -192,7 +201,9 @@ def unpacked_folder(spec: PackagedArchive, *, cache_dir: Path | None = None) -> 
     folder = cache / f"{spec.name}-{spec.sha256[:12]}"
     if folder.is_dir():
         return folder
-    archive = weights_file(spec, cache_dir=cache)
+    parts = sources(spec)
+    archive = _target(spec, parts, cache)
+    _check(spec, parts, archive, cache)
     try:
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f".{folder.name}.", dir=cache) as tmp:
@@ -207,7 +218,6 @@ def unpacked_folder(spec: PackagedArchive, *, cache_dir: Path | None = None) -> 
             return folder
         raise _unwritable(spec, cache, exc) from None
     finally:
-        if len(spec.packages) > 1:  # the assembled copy, not a package's own file
+        if len(parts) > 1:  # the assembled copy, not a package's own file
             archive.unlink(missing_ok=True)
-            _marker(spec, cache).unlink(missing_ok=True)
     return folder
