@@ -121,7 +121,9 @@ def bag_groups(bags: IntArray) -> list[IntArray]:
     return [np.flatnonzero(bags == b) for b in range(int(bags.max()) + 1)]
 
 
-def _means(onehot: FloatMatrix, values: FloatMatrix) -> tuple[FloatMatrix, FloatMatrix]:
+def group_means(onehot: FloatMatrix, values: FloatMatrix) -> tuple[FloatMatrix, FloatMatrix]:
+    """(groups, m) mean of each column over the records that exist (NaN: none) in each group
+    of rows (`onehot` is (groups, n)), and how many records each mean is over."""
     known = ~np.isnan(values)
     counts = onehot @ known
     sums = onehot @ np.where(known, values, 0.0)
@@ -147,8 +149,8 @@ def cluster_stats(
     onehot = np.zeros((k, labels.shape[-1]))
     for row in np.atleast_2d(labels):
         onehot[row, np.arange(len(row))] = 1.0
-    mean_scores, counts = _means(onehot, scores)
-    mean_costs, _ = _means(onehot, costs)
+    mean_scores, counts = group_means(onehot, scores)
+    mean_costs, _ = group_means(onehot, costs)
     sizes = onehot.sum(axis=1).astype(np.int64)
     weights = np.where(sizes > 0, onehot @ query_weights / np.maximum(sizes, 1), 1.0)
     return ClusterTables(

@@ -16,14 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from orchestrator.cluster_tables import group_means
+
 BoolArray = npt.NDArray[np.bool_]
-
-
-def _column_means(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    known = ~np.isnan(values)
-    counts = known.sum(axis=0)
-    sums = np.where(known, values, 0.0).sum(axis=0)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def upper_hull(cost: npt.NDArray[np.float64], accuracy: npt.NDArray[np.float64]) -> list[int]:
@@ -56,10 +51,9 @@ def frontier_models(
     if not (np.nan_to_num(c) > 0).any():
         return np.ones(s.shape[1], dtype=bool)
     keep = np.asarray(np.isnan(c).all(axis=0), dtype=bool)
-    names = np.asarray(groups, dtype=object)
-    for group in np.unique(names):
-        rows = names == group
-        accuracy, cost = _column_means(s[rows]), _column_means(c[rows])
+    _, codes = np.unique(np.asarray(groups, dtype=object), return_inverse=True)
+    onehot = np.eye(codes.max() + 1)[codes.reshape(-1)].T
+    for accuracy, cost in zip(group_means(onehot, s)[0], group_means(onehot, c)[0], strict=True):
         known = np.flatnonzero(~np.isnan(accuracy) & ~np.isnan(cost))
         hull = known[upper_hull(cost[known], accuracy[known])]
         corners = {(cost[j], accuracy[j]) for j in hull}
