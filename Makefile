@@ -1,11 +1,12 @@
 # `make ask Q="…"` installs everything into .venv (once) and answers a question;
-# `make test` runs the checks and the test suite (what CI runs).
+# `make test` runs the checks and the test suite (what CI runs);
+# `make test-fast` runs the offline tests that need no real model or embedder (under a minute).
 VENV ?= .venv
 BIN := $(VENV)/bin
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install ask test lint
+.PHONY: install ask test test-fast lint
 install: $(VENV)/.installed
 
 # torch first, pinned to the CPU wheel: a bare torch requirement would pull a multi-GB CUDA build.
@@ -25,6 +26,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest -q
+
+test-fast: install
+	$(BIN)/pytest -q -m "not slow" -x

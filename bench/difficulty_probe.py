@@ -39,8 +39,8 @@ from router_quality import HERE, embed, fit, load_table, measure, splits
 from router_signal import cell, model_auc, ratios
 from sklearn.metrics import roc_auc_score
 
-from orchestrator.labelled import LabelledTable
-from orchestrator.local_models import model_path
+from orchestrator.llm.local_models import model_path
+from orchestrator.routing.labelled import LabelledTable
 
 TABLE = "routerbench_3task_11models"
 DATASETS = ("arc-challenge", "winogrande")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from router_quality import HERE, TABLES, Result, _mean, embed, fit, load_table, measure, splits
 
-from orchestrator.labelled import LabelledTable
+from orchestrator.routing.labelled import LabelledTable
 
 
 def compare(
@@ -36,8 +36,11 @@ def compare(
 
 
 def cells(results: list[Result]) -> str:
-    ratios = [_mean([r.alpha1 / r.best for r in results]), _mean([r.at50 for r in results]),
-              _mean([r.at7 for r in results])]  # fmt: skip
+    ratios = [
+        _mean([r.alpha1 / r.best for r in results]),
+        _mean([r.at50 for r in results]),
+        _mean([r.at7 for r in results]),
+    ]
     return " / ".join("—" if v != v else f"{v:.3f}×" for v in ratios)
 
 
@@ -52,8 +55,13 @@ def main() -> None:
     names = [n for n in TABLES if n.split("_")[0] in args.tables.split(",")]
     print(f"× the best single's accuracy: at α=1 / ≤50% / ≤7% of its cost; {args.embedder}\n")
     print(f"whole tables, {args.seeds} splits\n\n| table | default | --frontier |\n|---|---|---|")
-    single = ["", f"each dataset alone, {args.single_seeds} splits", "",
-              "| table · dataset | default | --frontier |", "|---|---|---|"]  # fmt: skip
+    single = [
+        "",
+        f"each dataset alone, {args.single_seeds} splits",
+        "",
+        "| table · dataset | default | --frontier |",
+        "|---|---|---|",
+    ]
     for name in names:
         table = load_table(name)
         vectors = embed(table, args.embedder, Path(cache))

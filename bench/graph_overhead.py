@@ -23,9 +23,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
-from orchestrator.llm import register_engine
-from orchestrator.scripted import ScriptedCall, ScriptedEngine
-from orchestrator.seams import Completion, Usage
+from orchestrator.llm.boundary import register_engine
+from orchestrator.protocols import Completion, Usage
+from orchestrator.testing.scripted import ScriptedCall, ScriptedEngine
 
 PLAN = json.dumps(
     {"subqueries": [{"id": f"q{i}", "question": f"Fact number {i}?"} for i in (1, 2, 3)]}
@@ -52,8 +52,14 @@ class DirectModel:
 
     async def complete(self, messages, *, temperature, max_tokens, seed=None, json_mode=False):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
-        reply = await self.engine.generate("m", messages, temperature=temperature,
-                                           max_tokens=max_tokens, seed=seed, json_mode=json_mode)  # fmt: skip
+        reply = await self.engine.generate(
+            "m",
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            json_mode=json_mode,
+        )
         usage = Usage(reply.prompt_tokens, reply.completion_tokens)
         return Completion(reply.text, self.id, usage, 0.0, time.perf_counter() - started)
 

@@ -27,7 +27,7 @@ os.environ.setdefault("FAKE_KEY", "sk-bench-not-a-real-key-000000")
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
-from orchestrator.fake_openai import FakeOpenAI, Reply, Request
+from orchestrator.testing.fake_openai import FakeOpenAI, Reply, Request
 
 PLAN = json.dumps({"subqueries": [{"id": "q1", "question": "Where did Alan Turing study?"}]})
 
@@ -50,8 +50,14 @@ def responder(latency: float, error_rate: float, seed: int) -> Any:
 
 
 def config(base_url: str, width: int, retries: int) -> dict[str, Any]:
-    model = {"id": "openai/fake", "api_base": base_url, "api_key_env": "FAKE_KEY",
-             "input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0, "max_retries": retries}  # fmt: skip
+    model = {
+        "id": "openai/fake",
+        "api_base": base_url,
+        "api_key_env": "FAKE_KEY",
+        "input_usd_per_mtok": 1.0,
+        "output_usd_per_mtok": 2.0,
+        "max_retries": retries,
+    }
     return {"models": [model], "embedder": {"name": "hashing-64"}, "graph": {"width": width}}
 
 
@@ -84,11 +90,15 @@ async def run(args: argparse.Namespace) -> None:
         peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
         tracemalloc.stop()
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"questions: {args.questions} at once, width {args.width}, latency "
-          f"{args.latency * 1000:.0f} ms, error rate {args.error_rate:.0%}, retries {args.retries}")  # fmt: skip
-    print(f"wall: {wall:.2f} s   questions/s: {args.questions / wall:.1f}   "
-          f"requests: {len(server.chat_requests)} ({len(server.chat_requests) / wall:.0f}/s)   "
-          f"cpu: {cpu:.2f} s")  # fmt: skip
+    print(
+        f"questions: {args.questions} at once, width {args.width}, latency "
+        f"{args.latency * 1000:.0f} ms, error rate {args.error_rate:.0%}, retries {args.retries}"
+    )
+    print(
+        f"wall: {wall:.2f} s   questions/s: {args.questions / wall:.1f}   "
+        f"requests: {len(server.chat_requests)} ({len(server.chat_requests) / wall:.0f}/s)   "
+        f"cpu: {cpu:.2f} s"
+    )
     print(f"latency p50: {cuts[49]:.2f} s   p95: {cuts[94]:.2f} s   max: {max(latencies):.2f} s")
     print(f"status: {dict(sorted(Counter(statuses).items()))}")
     if peak is not None:

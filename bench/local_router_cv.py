@@ -23,11 +23,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
-from orchestrator.embedding import make_embedder
-from orchestrator.embedding_store import DiskCachedEmbedder
-from orchestrator.evaluation import cheapest_matching, evaluate
-from orchestrator.labelled import LabelledTable, read_labelled
-from orchestrator.routing import ClusterRouter
+from orchestrator.embeddings.embedders import make_embedder
+from orchestrator.embeddings.store import DiskCachedEmbedder
+from orchestrator.routing.evaluation import cheapest_matching, evaluate
+from orchestrator.routing.labelled import LabelledTable, read_labelled
+from orchestrator.routing.router import ClusterRouter
 
 HERE = Path(__file__).resolve().parent
 OUTCOMES = HERE.parent / "data" / "local_router" / "outcomes.jsonl"
@@ -56,13 +56,23 @@ def folds(table: LabelledTable, n_folds: int, seed: int) -> list[np.ndarray]:
     return [np.sort(np.asarray(p, dtype=np.int64)) for p in parts]
 
 
-def held_out(table: LabelledTable, vectors: np.ndarray, train: np.ndarray, test: np.ndarray,
-             options: dict[str, Any]) -> dict[str, float]:  # fmt: skip
+def held_out(
+    table: LabelledTable,
+    vectors: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    options: dict[str, Any],
+) -> dict[str, float]:
     fit_on = table.take(train)
     router = ClusterRouter.fit(
-        vectors[train], fit_on.scores, fit_on.costs, fit_on.models,
-        embedder_name="all-MiniLM-L6-v2", datasets=fit_on.datasets, **options,
-    )  # fmt: skip
+        vectors[train],
+        fit_on.scores,
+        fit_on.costs,
+        fit_on.models,
+        embedder_name="all-MiniLM-L6-v2",
+        datasets=fit_on.datasets,
+        **options,
+    )
     report = evaluate(router, vectors[test], table.take(test))
     best = report.best_single
     at_one = next(p for p in report.sweep if p.alpha == 1.0)
@@ -89,8 +99,10 @@ def main() -> None:
     vectors = embedder.embed(table.texts)
     counts = {d: table.datasets.count(d) for d in sorted(set(table.datasets))}
     print(f"{len(table)} questions {counts}; {args.folds}-fold CV × {args.repeats} repeats\n")
-    print("| fitting option | k | best single | routed α=1 (× best) | its cost vs best | "
-          "cheapest match: cost vs best | oracle |")  # fmt: skip
+    print(
+        "| fitting option | k | best single | routed α=1 (× best) | its cost vs best | "
+        "cheapest match: cost vs best | oracle |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, options in OPTIONS.items():
         rows = []
@@ -100,9 +112,11 @@ def main() -> None:
                 train = np.sort(np.concatenate(parts[:i] + parts[i + 1 :]))
                 rows.append(held_out(table, vectors, train, test, options))
         mean = {key: statistics.fmean(r[key] for r in rows if r[key] == r[key]) for key in rows[0]}
-        print(f"| {name} | {mean['k']:.0f} | {mean['best']:.3f} | {mean['routed']:.3f} "
-              f"({mean['routed'] / mean['best']:.2f}×) | {mean['routed_cost']:.2f}× | "
-              f"{mean['match_cost']:.2f}× | {mean['oracle']:.3f} |")  # fmt: skip
+        print(
+            f"| {name} | {mean['k']:.0f} | {mean['best']:.3f} | {mean['routed']:.3f} "
+            f"({mean['routed'] / mean['best']:.2f}×) | {mean['routed_cost']:.2f}× | "
+            f"{mean['match_cost']:.2f}× | {mean['oracle']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

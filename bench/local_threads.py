@@ -23,10 +23,10 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from orchestrator.local_engine import THREADS_ENV, usable_cpus
+from orchestrator.llm.local_engine import THREADS_ENV, usable_cpus
 from orchestrator.prompts import context_block, render
-from orchestrator.qa_data import read_qa
-from orchestrator.seams import Message
+from orchestrator.protocols import Message
+from orchestrator.qa.data import read_qa
 
 QA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
 
@@ -46,30 +46,54 @@ def _calls(data: Path, questions: int) -> list[list[Message]]:
 
 async def _child(args: argparse.Namespace) -> None:
     """Load the model, say so, wait for the go line, make the calls, print texts and times."""
-    from orchestrator.local_engine import LocalEngine
+    from orchestrator.llm.local_engine import LocalEngine
 
     engine = LocalEngine()
     model = f"local/{args.model}"
-    await engine.generate(model, [{"role": "user", "content": "Hi"}], temperature=0.0,
-                          max_tokens=1, seed=0, json_mode=False)  # fmt: skip
+    await engine.generate(
+        model,
+        [{"role": "user", "content": "Hi"}],
+        temperature=0.0,
+        max_tokens=1,
+        seed=0,
+        json_mode=False,
+    )
     print("ready", flush=True)
     sys.stdin.readline()
     calls = _calls(Path(args.data), args.questions)
     start, texts = time.time(), {}
     for index in args.child:
-        reply = await engine.generate(model, calls[index], temperature=0.7,
-                                      max_tokens=args.max_tokens, seed=index, json_mode=False)  # fmt: skip
+        reply = await engine.generate(
+            model,
+            calls[index],
+            temperature=0.7,
+            max_tokens=args.max_tokens,
+            seed=index,
+            json_mode=False,
+        )
         texts[index] = reply.text
     print(json.dumps({"start": start, "end": time.time(), "texts": texts}), flush=True)
 
 
 def _start(args: argparse.Namespace, shard: list[int], threads: int) -> subprocess.Popen[str]:
-    command = [sys.executable, __file__, "--data", args.data, "--questions", str(args.questions),
-               "--model", args.model, "--max-tokens", str(args.max_tokens),
-               "--child", *map(str, shard)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--data",
+        args.data,
+        "--questions",
+        str(args.questions),
+        "--model",
+        args.model,
+        "--max-tokens",
+        str(args.max_tokens),
+        "--child",
+        *map(str, shard),
+    ]
     env = {**os.environ, THREADS_ENV: str(threads)}
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            env=env)  # fmt: skip
+    return subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
 
 
 def _run(
@@ -101,11 +125,15 @@ def main(args: argparse.Namespace) -> None:
         t_per, texts_per = _run(args, per_core, 1)
         a, b = a + t_one, b + t_per
         same += sum(texts_one[i] == texts_per[i] for i in range(n))
-    print(f"{n} sample calls on {args.model}, {args.max_tokens} max tokens, {cores} cores, "
-          f"{args.rounds} rounds")  # fmt: skip
+    print(
+        f"{n} sample calls on {args.model}, {args.max_tokens} max tokens, {cores} cores, "
+        f"{args.rounds} rounds"
+    )
     print(f"  one process, {cores} threads:     {a / args.rounds:6.1f} s a round")
-    print(f"  {len(per_core)} processes, 1 thread each: {b / args.rounds:6.1f} s a round "
-          f"({a / b:.2f}x the throughput)")  # fmt: skip
+    print(
+        f"  {len(per_core)} processes, 1 thread each: {b / args.rounds:6.1f} s a round "
+        f"({a / b:.2f}x the throughput)"
+    )
     print(f"  identical texts: {same}/{n * args.rounds}")
 
 
@@ -113,8 +141,9 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--data", default=str(QA), help="folder with gsm8k.jsonl and "
-                   "hotpotqa_distractor.jsonl")  # fmt: skip
+    p.add_argument(
+        "--data", default=str(QA), help="folder with gsm8k.jsonl and hotpotqa_distractor.jsonl"
+    )
     p.add_argument("--questions", type=int, default=4)
     p.add_argument("--model", default="qwen2.5-coder-0.5b")
     p.add_argument("--max-tokens", type=int, default=160)

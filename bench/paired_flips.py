@@ -41,8 +41,9 @@ def compare(path: Path, first: str, second: str) -> dict[str, Any]:
         raise SystemExit(f"no question answered by both {first!r} and {second!r} in {path}")
     per_dataset: dict[str, dict[str, int]] = {}
     for key in common:
-        counts = per_dataset.setdefault(key[0], {"questions": 0, "same_answer": 0,
-                                                 "right_to_wrong": 0, "wrong_to_right": 0})  # fmt: skip
+        counts = per_dataset.setdefault(
+            key[0], {"questions": 0, "same_answer": 0, "right_to_wrong": 0, "wrong_to_right": 0}
+        )
         x, y = a[key], b[key]
         counts["questions"] += 1
         counts["same_answer"] += x["answer"] == y["answer"]
@@ -63,9 +64,11 @@ def main() -> None:
     report = compare(args.results, args.first, args.second)
     print(f"{args.first}  →  {args.second}")
     for name, c in [("all", report["total"]), *sorted(report["by_dataset"].items())]:
-        print(f"  {name}: {c['questions']} questions, {c['same_answer']} same answer, "
-              f"{c['right_to_wrong']} right→wrong, {c['wrong_to_right']} wrong→right, "
-              f"sign test p = {sign_test(c['right_to_wrong'], c['wrong_to_right']):.2f}")  # fmt: skip
+        print(
+            f"  {name}: {c['questions']} questions, {c['same_answer']} same answer, "
+            f"{c['right_to_wrong']} right→wrong, {c['wrong_to_right']} wrong→right, "
+            f"sign test p = {sign_test(c['right_to_wrong'], c['wrong_to_right']):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from orchestrator.local_engine import LocalEngine
+from orchestrator.llm.local_engine import LocalEngine
 from orchestrator.prompts import context_block, render
-from orchestrator.qa_data import read_qa
-from orchestrator.seams import Message
+from orchestrator.protocols import Message
+from orchestrator.qa.data import read_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa" / "hotpotqa_distractor.jsonl"
 
@@ -37,9 +37,13 @@ async def _samples(
         if fresh:
             engine._cached_prompt.clear()  # what every call did before the reuse
         reply = await engine.generate(
-            args.model, messages, temperature=0.7, max_tokens=args.max_tokens, seed=seed,
+            args.model,
+            messages,
+            temperature=0.7,
+            max_tokens=args.max_tokens,
+            seed=seed,
             json_mode=False,
-        )  # fmt: skip
+        )
         texts.append(reply.text)
     return time.perf_counter() - start, texts
 
@@ -47,9 +51,13 @@ async def _samples(
 async def _main(args: argparse.Namespace) -> None:
     engine = LocalEngine()
     await engine.generate(
-        args.model, [{"role": "user", "content": "Hi"}], temperature=0.0, max_tokens=1,
-        seed=0, json_mode=False,
-    )  # fmt: skip  # load the weights outside the timing
+        args.model,
+        [{"role": "user", "content": "Hi"}],
+        temperature=0.0,
+        max_tokens=1,
+        seed=0,
+        json_mode=False,
+    )  # load the weights outside the timing
     record = read_qa(args.data, limit=1)[0]
     context = context_block(record.context())
     messages = render("sample", question=record.question, facts="", context=context)

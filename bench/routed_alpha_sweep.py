@@ -29,11 +29,11 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from orchestrator.embedding import make_embedder
-from orchestrator.evaluation import mix_accuracy
-from orchestrator.qa_data import QARecord, read_qa
-from orchestrator.router_artifact import load_router
-from orchestrator.routing import ClusterRouter
+from orchestrator.embeddings.embedders import make_embedder
+from orchestrator.qa.data import QARecord, read_qa
+from orchestrator.routing.artifact import load_router
+from orchestrator.routing.evaluation import mix_accuracy
+from orchestrator.routing.router import ClusterRouter
 
 Row = dict[str, Any]
 PINNED = "single w=1 d=0 model="
@@ -62,8 +62,13 @@ def _point(rows: list[Row]) -> tuple[float, float]:
     return accuracy, 1e6 * statistics.mean(r["cost_usd"] for r in rows)
 
 
-def _check(router: ClusterRouter, questions: list[QARecord], vectors: Any,
-           routed: dict[str, Row], alpha: float) -> None:  # fmt: skip
+def _check(
+    router: ClusterRouter,
+    questions: list[QARecord],
+    vectors: Any,
+    routed: dict[str, Row],
+    alpha: float,
+) -> None:
     """At the run's own α the rule must pick what the run's routed rows used."""
     picks = router.route_batch(vectors, alpha)
     pairs = [(q, router.models[i]) for q, i in zip(questions, picks, strict=True) if q.id in routed]
@@ -72,9 +77,13 @@ def _check(router: ClusterRouter, questions: list[QARecord], vectors: Any,
 
 
 def sweep(
-    results: Path, data: list[Path], router_dir: Path, alphas: list[float], alpha: float,
+    results: Path,
+    data: list[Path],
+    router_dir: Path,
+    alphas: list[float],
+    alpha: float,
     after: int = 0,
-) -> None:  # fmt: skip
+) -> None:
     pinned, routed = _rows(results)
     router = load_router(router_dir)
     questions = [
@@ -90,8 +99,10 @@ def sweep(
     by_cost = [(cost, accuracy) for accuracy, cost in singles.values()]
     names = " | ".join(m.split("/")[-1] for m in router.models)
     print(f"{len(questions)} questions\n")
-    print(f"| α | macro accuracy | µUSD a question | vs the best single's cost |"
-          f" random mix at that cost | {names} |\n" + "|---" * (5 + len(router.models)) + "|")  # fmt: skip
+    print(
+        f"| α | macro accuracy | µUSD a question | vs the best single's cost |"
+        f" random mix at that cost | {names} |\n" + "|---" * (5 + len(router.models)) + "|"
+    )
     for a in alphas:
         picks = router.route_batch(vectors, a)
         rows = [pinned[q.id][router.models[i]] for q, i in zip(questions, picks, strict=True)]
@@ -99,8 +110,10 @@ def sweep(
         shares = " | ".join(
             f"{sum(picks == j) / len(picks):.0%}" for j in range(len(router.models))
         )
-        print(f"| {a:g} | {accuracy:.3f} | {cost:.0f} | {cost / best_cost:.2f}× |"
-              f" {mix_accuracy(by_cost, cost):.3f} | {shares} |")  # fmt: skip
+        print(
+            f"| {a:g} | {accuracy:.3f} | {cost:.0f} | {cost / best_cost:.2f}× |"
+            f" {mix_accuracy(by_cost, cost):.3f} | {shares} |"
+        )
     print("\n| model | macro accuracy | µUSD a question |\n|---|---|---|")
     for m, (accuracy, cost) in singles.items():
         print(f"| {m} | {accuracy:.3f} | {cost:.0f} |")
@@ -111,12 +124,21 @@ def main() -> None:
     parser.add_argument("results", type=Path)
     parser.add_argument("--data", type=Path, action="append", required=True)
     parser.add_argument("--router", type=Path, default=Path("orchestrator/data/local_router"))
-    parser.add_argument("--config", type=Path, default=Path("bench/routed_vs_single.toml"),
-                        help="the run's config, for the α its routed rows used")  # fmt: skip
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("bench/routed_vs_single.toml"),
+        help="the run's config, for the α its routed rows used",
+    )
     parser.add_argument("--alphas", default="1,0.9,0.8,0.7,0.6,0.5,0.2,0")
-    parser.add_argument("--after", type=int, default=0, metavar="N",
-                        help="only questions after the first N of each file (the shipped "
-                        "router was profiled on the first 64)")  # fmt: skip
+    parser.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only questions after the first N of each file (the shipped "
+        "router was profiled on the first 64)",
+    )
     args = parser.parse_args()
     run_alpha = float(tomllib.loads(args.config.read_text(encoding="utf-8"))["router"]["alpha"])
     alphas = [float(a) for a in args.alphas.split(",")]

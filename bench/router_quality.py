@@ -35,11 +35,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
-from orchestrator.embedding import make_embedder
-from orchestrator.embedding_store import DiskCachedEmbedder
-from orchestrator.evaluation import cheapest_matching, evaluate
-from orchestrator.labelled import LabelledTable, load_prices, read_labelled
-from orchestrator.routing import ClusterRouter
+from orchestrator.embeddings.embedders import make_embedder
+from orchestrator.embeddings.store import DiskCachedEmbedder
+from orchestrator.routing.evaluation import cheapest_matching, evaluate
+from orchestrator.routing.labelled import LabelledTable, load_prices, read_labelled
+from orchestrator.routing.router import ClusterRouter
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "routing"
@@ -135,9 +135,14 @@ def measure(router: ClusterRouter, vectors: np.ndarray, table: LabelledTable) ->
 
 def fit(vectors: np.ndarray, table: LabelledTable, embedder: str, **options: Any) -> ClusterRouter:
     return ClusterRouter.fit(
-        vectors, table.scores, table.costs, table.models, embedder_name=embedder,
-        datasets=table.datasets, **options,
-    )  # fmt: skip
+        vectors,
+        table.scores,
+        table.costs,
+        table.models,
+        embedder_name=embedder,
+        datasets=table.datasets,
+        **options,
+    )
 
 
 def _mean(values: list[float]) -> float:

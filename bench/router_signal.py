@@ -46,7 +46,7 @@ from router_quality import (
 from scipy.optimize import linprog
 from sklearn.metrics import roc_auc_score
 
-from orchestrator.labelled import LabelledTable
+from orchestrator.routing.labelled import LabelledTable
 
 EMBEDDER = "all-MiniLM-L6-v2"
 NEIGHBOURS = 30

@@ -23,9 +23,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from orchestrator.config import load_config
-from orchestrator.embedding import make_embedder
-from orchestrator.harness import Configuration, Harness, ResultsLog, expand
-from orchestrator.qa_data import QARecord, read_qa
+from orchestrator.embeddings.embedders import make_embedder
+from orchestrator.eval.harness import Configuration, Harness, ResultsLog, expand
+from orchestrator.qa.data import QARecord, read_qa
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "qa"
@@ -62,8 +62,10 @@ async def _pass(
 
 
 def _fields(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[Any, ...]]:
-    return {(r["dataset"], r["question_id"], r["configuration"]): tuple(r[k] for k in COMPARED)
-            for r in rows}  # fmt: skip
+    return {
+        (r["dataset"], r["question_id"], r["configuration"]): tuple(r[k] for k in COMPARED)
+        for r in rows
+    }
 
 
 async def main() -> None:
@@ -81,10 +83,13 @@ async def main() -> None:
     before, after = _fields(alone), _fields(shared)
     agree = sum(before[k] == after.get(k) for k in before)
     print(f"{len(questions)} questions x {len(sweep)} configurations")
-    print(f"model calls: alone {calls_alone}, shared {calls_shared} "
-          f"({calls_shared / calls_alone:.2f}x)")  # fmt: skip
-    print(f"wall time:   alone {alone_s:.0f} s, shared {shared_s:.0f} s "
-          f"({shared_s / alone_s:.2f}x)")  # fmt: skip
+    print(
+        f"model calls: alone {calls_alone}, shared {calls_shared} "
+        f"({calls_shared / calls_alone:.2f}x)"
+    )
+    print(
+        f"wall time:   alone {alone_s:.0f} s, shared {shared_s:.0f} s ({shared_s / alone_s:.2f}x)"
+    )
     print(f"rows agreeing on {', '.join(COMPARED)}: {agree}/{len(before)}")
 
 

@@ -24,10 +24,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from orchestrator.config import DEFAULT_CONFIG, Config, parse_config
-from orchestrator.embedding import make_embedder
-from orchestrator.harness import Configuration, Harness, ResultsLog
-from orchestrator.harness_report import write_plots, write_summary
-from orchestrator.qa_data import read_qa
+from orchestrator.embeddings.embedders import make_embedder
+from orchestrator.eval.harness import Configuration, Harness, ResultsLog
+from orchestrator.eval.report import write_plots, write_summary
+from orchestrator.qa.data import read_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
 

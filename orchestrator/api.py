@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.aggregation import make_aggregator
-from orchestrator.budget import Budget
 from orchestrator.config import Config, load_config
-from orchestrator.context import RunContext
 from orchestrator.errors import ConfigError, InputError
+from orchestrator.graph.aggregation import make_aggregator
+from orchestrator.graph.budget import Budget
+from orchestrator.graph.context import RunContext
+from orchestrator.graph.shape import check_shape, run_limits
+from orchestrator.protocols import ChatModel, Embedder, Router
 from orchestrator.results import Answer, answer_from_state
-from orchestrator.seams import ChatModel, Embedder, Router
-from orchestrator.token_budget import check_shape, run_limits
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -51,9 +51,9 @@ class Orchestrator:
         router: Router | None = None,
     ) -> Orchestrator:
         """Build everything the config names; unknown models or missing packages fail here."""
-        from orchestrator.embedding import make_embedder
-        from orchestrator.llm import make_chat_model
-        from orchestrator.topology import load_graph
+        from orchestrator.embeddings.embedders import make_embedder
+        from orchestrator.graph.loading import load_graph
+        from orchestrator.llm.boundary import make_chat_model
 
         cfg = config if isinstance(config, Config) else load_config(config)
         models: dict[str, ChatModel] = {m.id: make_chat_model(m) for m in cfg.models}
@@ -62,10 +62,14 @@ class Orchestrator:
         return cls(cfg, graph=load_graph(graph), models=models, embedder=embedder, router=router)
 
     def _context(
-        self, width: int | None, spent: list[dict[str, Any]] | None = None,
-        depth: int | None = None, budget_tokens: int | None = None, seed: int = 0,
+        self,
+        width: int | None,
+        spent: list[dict[str, Any]] | None = None,
+        depth: int | None = None,
+        budget_tokens: int | None = None,
+        seed: int = 0,
         stream_tokens: bool = False,
-    ) -> RunContext:  # fmt: skip
+    ) -> RunContext:
         cfg = self.config
         budget = Budget(run_limits(cfg.budget, cfg.graph, budget_tokens))
         budget.absorb(spent or [])
@@ -109,16 +113,27 @@ class Orchestrator:
         depth) default to the config's. `seed` is the base every sample's seed derives from."""
         text = check_question(question, self.config, width)
         check_shape(depth, budget_tokens)
-        inputs: dict[str, Any] = {"question": text, "samples": [], "steps": {}, "calls": [],
-                                  "width": width or self.config.graph.width}  # fmt: skip
+        inputs: dict[str, Any] = {
+            "question": text,
+            "samples": [],
+            "steps": {},
+            "calls": [],
+            "width": width or self.config.graph.width,
+        }
         inputs["depth"] = self.config.graph.depth if depth is None else depth
         inputs["budget_tokens"] = budget_tokens or self.config.graph.budget_tokens
         inputs["seed"] = seed or 0
         if context:
             inputs["context"] = context
         run = _Run(run_id or new_run_id(), on_event, store)
-        ctx = self._context(inputs["width"], None, inputs["depth"], inputs["budget_tokens"],
-                            inputs["seed"], on_event is not None)  # fmt: skip
+        ctx = self._context(
+            inputs["width"],
+            None,
+            inputs["depth"],
+            inputs["budget_tokens"],
+            inputs["seed"],
+            on_event is not None,
+        )
         return await self._execute(run, inputs, ctx)
 
     async def aresume(
@@ -132,9 +147,14 @@ class Orchestrator:
         if not values:
             raise InputError(f"no run {run_id!r} in {store}")
         spent = [*values.get("calls", []), *values.get("samples", [])]
-        ctx = self._context(values.get("width"), spent, values.get("depth"),
-                            values.get("budget_tokens"), values.get("seed", 0),
-                            on_event is not None)  # fmt: skip
+        ctx = self._context(
+            values.get("width"),
+            spent,
+            values.get("depth"),
+            values.get("budget_tokens"),
+            values.get("seed", 0),
+            on_event is not None,
+        )
         return await self._execute(_Run(run_id, on_event, store), None, ctx)
 
     async def _execute(self, run: _Run, inputs: dict[str, Any] | None, ctx: RunContext) -> Answer:
@@ -150,18 +170,25 @@ class Orchestrator:
         return answer_from_state(state, time.perf_counter() - started, run.run_id)
 
     async def _stream(
-        self, graph: Any, inputs: dict[str, Any] | None, config: dict[str, Any],
-        ctx: RunContext, run: _Run,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        graph: Any,
+        inputs: dict[str, Any] | None,
+        config: dict[str, Any],
+        ctx: RunContext,
+        run: _Run,
+    ) -> dict[str, Any]:
         state: dict[str, Any] = dict(inputs or {})
         # Checkpoint each step before the next starts where calls cost money.
         durable = {"durability": "sync"} if graph.checkpointer else {}
         try:
             async with asyncio.timeout(self.config.budget.max_wall_s):
                 async for mode, chunk in graph.astream(
-                    inputs, config=config, context=ctx, stream_mode=["custom", "values"],
+                    inputs,
+                    config=config,
+                    context=ctx,
+                    stream_mode=["custom", "values"],
                     **durable,
-                ):  # fmt: skip
+                ):
                     if mode == "values":
                         state = chunk
                     elif run.on_event is not None:
@@ -220,8 +247,8 @@ SHIPPED_ROUTER = Path(__file__).parent / "data" / "local_router"
 def _default_router(cfg: Config, embedder: Embedder) -> Router:
     """The configured router artifact; else the shipped one when it covers the pool (the
     embedded local models); else always the default model."""
-    from orchestrator.router_artifact import load_router
-    from orchestrator.routing import FixedRouter
+    from orchestrator.routing.artifact import load_router
+    from orchestrator.routing.router import FixedRouter
 
     if cfg.router.path:
         router = load_router(

@@ -92,10 +92,12 @@ class Config(_Strict):
         self, *, router: dict[str, Any] | None = None, graph: dict[str, Any] | None = None
     ) -> Config:
         """A copy with these fields of the router and graph sections replaced."""
-        return self.model_copy(update={
-            "router": self.router.model_copy(update=router or {}),
-            "graph": self.graph.model_copy(update=graph or {}),
-        })  # fmt: skip
+        return self.model_copy(
+            update={
+                "router": self.router.model_copy(update=router or {}),
+                "graph": self.graph.model_copy(update=graph or {}),
+            }
+        )
 
     def model(self, model_id: str) -> ModelConfig:
         for m in self.models:
@@ -124,16 +126,31 @@ class Config(_Strict):
 # cost trade-offs mean something without a hosted provider.
 DEFAULT_CONFIG: dict[str, Any] = {
     "models": [
-        {"id": "local/smollm2-135m", "input_usd_per_mtok": 0.0135,
-         "output_usd_per_mtok": 0.0135, "context_window": 4096, "timeout_s": 600},
-        {"id": "local/qwen2.5-coder-0.5b", "input_usd_per_mtok": 0.05,
-         "output_usd_per_mtok": 0.05, "context_window": 4096, "timeout_s": 600},
-        {"id": "local/qwen2.5-coder-1.5b", "input_usd_per_mtok": 0.15,
-         "output_usd_per_mtok": 0.15, "context_window": 4096, "timeout_s": 600},
+        {
+            "id": "local/smollm2-135m",
+            "input_usd_per_mtok": 0.0135,
+            "output_usd_per_mtok": 0.0135,
+            "context_window": 4096,
+            "timeout_s": 600,
+        },
+        {
+            "id": "local/qwen2.5-coder-0.5b",
+            "input_usd_per_mtok": 0.05,
+            "output_usd_per_mtok": 0.05,
+            "context_window": 4096,
+            "timeout_s": 600,
+        },
+        {
+            "id": "local/qwen2.5-coder-1.5b",
+            "input_usd_per_mtok": 0.15,
+            "output_usd_per_mtok": 0.15,
+            "context_window": 4096,
+            "timeout_s": 600,
+        },
     ],
     "router": {"default_model": "local/qwen2.5-coder-0.5b"},
     "graph": {"planner_model": "local/qwen2.5-coder-1.5b"},
-}  # fmt: skip
+}
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> Config:

@@ -99,8 +99,12 @@ def _mismatch(spec: PackagedWeights, what: str) -> ModelPackageError:
 
 def _fingerprint(spec: PackagedWeights, target: Path) -> dict[str, Any]:
     stat = target.stat()
-    return {"path": str(target), "sha256": spec.sha256, "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns}  # fmt: skip
+    return {
+        "path": str(target),
+        "sha256": spec.sha256,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
 
 
 def _marker(spec: PackagedWeights, cache: Path) -> Path:

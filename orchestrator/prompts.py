@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
-from orchestrator.seams import Message
+from orchestrator.protocols import Message
 
 _PACKAGED = Path(__file__).parent / "prompts"
 _SOURCE = Path(__file__).parent.parent / "prompts"

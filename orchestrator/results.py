@@ -71,12 +71,18 @@ def _steps(state: dict[str, Any]) -> list[StepResult]:
             key=lambda s: s["sample_idx"],
         )
         clusters = route.get("clusters") or [None]
-        out.append(StepResult(
-            subquery_id=sq["id"], question=sq["question"], model=route.get("model", ""),
-            cluster=clusters[0], samples=[SampleResult(**s) for s in samples],
-            selected=step.get("selected"), answer=step.get("answer", ""),
-            votes=step.get("votes", {}),
-        ))  # fmt: skip
+        out.append(
+            StepResult(
+                subquery_id=sq["id"],
+                question=sq["question"],
+                model=route.get("model", ""),
+                cluster=clusters[0],
+                samples=[SampleResult(**s) for s in samples],
+                selected=step.get("selected"),
+                answer=step.get("answer", ""),
+                votes=step.get("votes", {}),
+            )
+        )
     return out
 
 

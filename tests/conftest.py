@@ -10,17 +10,20 @@ from typing import Any
 
 import pytest
 
-from orchestrator.embedding import HashingEmbedder
-from orchestrator.scripted import ScriptedCall, ScriptedEngine
+from orchestrator.embeddings.embedders import HashingEmbedder
+from orchestrator.testing.scripted import ScriptedCall, ScriptedEngine
 
 PLAN_3 = {
     "subqueries": [
         {"id": "q1", "question": "Where did Alan Turing study?", "depends_on": []},
         {"id": "q2", "question": "When was Harvard founded?", "depends_on": []},
-        {"id": "q3", "question": "Which is older, the answer to q1 or Harvard?",
-         "depends_on": ["q1", "q2"]},
+        {
+            "id": "q3",
+            "question": "Which is older, the answer to q1 or Harvard?",
+            "depends_on": ["q1", "q2"],
+        },
     ]
-}  # fmt: skip
+}
 
 
 def kind_of(call: ScriptedCall) -> str:
@@ -47,12 +50,13 @@ def default_responder(plan: dict[str, Any] = PLAN_3) -> Callable[[ScriptedCall],
 @pytest.fixture
 def scripted() -> Callable[..., ScriptedEngine]:
     """Register a fresh scripted engine as the `scripted/` provider and return it."""
-    from orchestrator.llm import register_engine
+    from orchestrator.llm.boundary import register_engine
 
     def make(
-        responder: Callable[[ScriptedCall], Any] | None = None, delay_s: float = 0.0,
+        responder: Callable[[ScriptedCall], Any] | None = None,
+        delay_s: float = 0.0,
         piece_delay_s: float = 0.0,
-    ) -> ScriptedEngine:  # fmt: skip
+    ) -> ScriptedEngine:
         engine = ScriptedEngine(responder or default_responder(), delay_s, piece_delay_s)
         register_engine("scripted", engine)
         return engine

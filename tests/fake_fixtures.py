@@ -9,8 +9,8 @@ from conftest import kind_of
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
-from orchestrator.fake_openai import FakeOpenAI, Reply, Request
-from orchestrator.seams import RouteDecision
+from orchestrator.protocols import RouteDecision
+from orchestrator.testing.fake_openai import FakeOpenAI, Reply, Request
 
 SECRET = "sk-live-7f3a9c2e41b8d05f6a1e9b7c3d2f8a40"  # key-shaped, set as FAKE_KEY
 PLAN_1 = {"subqueries": [{"id": "q1", "question": "Where did Alan Turing study?"}]}
@@ -49,9 +49,15 @@ def fake_config(server: FakeOpenAI, **sections: Any) -> dict[str, Any]:
     `big` and half that for `small`; retries fast (the fake replies in milliseconds)."""
 
     def model(name: str, price: float) -> dict[str, Any]:
-        return {"id": f"openai/{name}", "api_base": server.base_url, "api_key_env": "FAKE_KEY",
-                "input_usd_per_mtok": price, "output_usd_per_mtok": 2 * price,
-                "max_retries": 2, "timeout_s": 10}  # fmt: skip
+        return {
+            "id": f"openai/{name}",
+            "api_base": server.base_url,
+            "api_key_env": "FAKE_KEY",
+            "input_usd_per_mtok": price,
+            "output_usd_per_mtok": 2 * price,
+            "max_retries": 2,
+            "timeout_s": 10,
+        }
 
     base: dict[str, Any] = {
         "models": [model("big", 1.0), model("small", 0.5)],
@@ -76,8 +82,12 @@ class RankedRouter:
     models = ["openai/big", "openai/small"]
 
     def route(self, vector: Any, alpha: float = 1.0) -> RouteDecision:
-        return RouteDecision("openai/big", clusters=[3], weights=[1.0],
-                             scores={"openai/big": 0.9, "openai/small": 0.6})  # fmt: skip
+        return RouteDecision(
+            "openai/big",
+            clusters=[3],
+            weights=[1.0],
+            scores={"openai/big": 0.9, "openai/small": 0.6},
+        )
 
 
 def orchestrator(server: FakeOpenAI, router: Any = None, **sections: Any) -> Orchestrator:

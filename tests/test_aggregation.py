@@ -1,6 +1,6 @@
 import pytest
 
-from orchestrator.aggregation import extract_answer, majority, normalize
+from orchestrator.graph.aggregation import extract_answer, majority, normalize
 
 
 @pytest.mark.parametrize(
@@ -21,11 +21,17 @@ def test_extract_answer(text, expected):
 @pytest.mark.parametrize(
     ("raw", "canonical"),
     [
-        ("1,000", "1000"), ("$42.00", "42"), ("3.5", "3.5"), ("Yes, it is.", "yes"),
-        ("no", "no"), ("(B)", "b"), ("C. Paris", "c"), ("The Eiffel Tower!", "eiffel tower"),
+        ("1,000", "1000"),
+        ("$42.00", "42"),
+        ("3.5", "3.5"),
+        ("Yes, it is.", "yes"),
+        ("no", "no"),
+        ("(B)", "b"),
+        ("C. Paris", "c"),
+        ("The Eiffel Tower!", "eiffel tower"),
         ("  An   apple ", "apple"),
     ],
-)  # fmt: skip
+)
 def test_normalize(raw, canonical):
     assert normalize(raw) == canonical
 

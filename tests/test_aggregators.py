@@ -5,11 +5,11 @@ import pytest
 from conftest import default_responder, scripted_config
 from test_deepening import stage
 
-from orchestrator.aggregation import JudgeSelect, Merge, make_aggregator
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
 from orchestrator.errors import ConfigError
-from orchestrator.scripted import ScriptedCall, ScriptedFailure
+from orchestrator.graph.aggregation import JudgeSelect, Merge, make_aggregator
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
 
 
 class Judge:

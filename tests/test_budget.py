@@ -4,10 +4,10 @@ import pytest
 from conftest import default_responder, kind_of, scripted_config
 
 from orchestrator.api import Orchestrator
-from orchestrator.budget import Budget, estimate_prompt_tokens
 from orchestrator.config import BudgetConfig, ModelConfig, parse_config
 from orchestrator.errors import BudgetExhausted
-from orchestrator.seams import Completion, Usage
+from orchestrator.graph.budget import Budget, estimate_prompt_tokens
+from orchestrator.protocols import Completion, Usage
 
 MODEL = ModelConfig(id="x/y", input_usd_per_mtok=1e6, output_usd_per_mtok=1e6)  # $1 per token
 MESSAGES = [{"role": "user", "content": "abcdef"}]
@@ -32,8 +32,11 @@ def test_reservation_holds_the_worst_case_then_settles_the_actual():
     ],
 )
 def test_caps_refuse_the_call_that_would_cross_them(limits, cap):
-    budget = Budget(BudgetConfig(**{"max_cost_usd": 1e9, "max_llm_calls": 100,
-                                    "max_completion_tokens": 10**6, **limits}))  # fmt: skip
+    budget = Budget(
+        BudgetConfig(
+            **{"max_cost_usd": 1e9, "max_llm_calls": 100, "max_completion_tokens": 10**6, **limits}
+        )
+    )
     budget.reserve(MODEL, MESSAGES, max_tokens=10)
     with pytest.raises(BudgetExhausted, match=cap):
         budget.reserve(MODEL, MESSAGES, max_tokens=10)
@@ -54,8 +57,11 @@ async def test_concurrent_reservations_are_atomic():
 
     async def one() -> bool:
         try:
-            budget.reserve(MODEL.model_copy(update={"input_usd_per_mtok": 0, "output_usd_per_mtok": 0}),
-                           MESSAGES, 1)  # fmt: skip
+            budget.reserve(
+                MODEL.model_copy(update={"input_usd_per_mtok": 0, "output_usd_per_mtok": 0}),
+                MESSAGES,
+                1,
+            )
         except BudgetExhausted:
             return False
         await asyncio.sleep(0)

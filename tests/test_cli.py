@@ -8,8 +8,12 @@ from orchestrator.cli import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,8 +49,10 @@ def test_unknown_local_model_is_a_clear_error(tmp_path):
 
 def test_unknown_graph_spec(capsys, scripted, tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[[models]]\nid = "scripted/a"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
-                   '[embedder]\nname = "hashing-8"\n')  # fmt: skip
+    cfg.write_text(
+        '[[models]]\nid = "scripted/a"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+        '[embedder]\nname = "hashing-8"\n'
+    )
     scripted()
     assert main(["ask", "Q?", "--config", str(cfg), "--graph", "nowhere.py:graph"]) == 2
     assert "graph file not found: nowhere.py" in capsys.readouterr().err
@@ -70,8 +76,8 @@ def test_progress_output_shows_plan_routes_votes_and_answer(scripted, tmp_path):
     from rich.console import Console
 
     from orchestrator.api import Orchestrator
+    from orchestrator.cli.live import render_event, summary_table
     from orchestrator.config import parse_config
-    from orchestrator.progress import render_event, summary_table
 
     scripted()
     console = Console(record=True, width=120)
@@ -89,7 +95,7 @@ def test_progress_output_shows_plan_routes_votes_and_answer(scripted, tmp_path):
 def test_progress_renders_deep_rounds_and_budget_shape():
     from rich.console import Console
 
-    from orchestrator.progress import render_event
+    from orchestrator.cli.live import render_event
 
     console = Console(record=True, width=120)
     render_event(console, {"event": "shape", "width": 1, "depth": 3, "budget_tokens": 900})
@@ -101,20 +107,24 @@ def test_progress_renders_deep_rounds_and_budget_shape():
 
 def ask_config(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[[models]]\nid = "scripted/a"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
-                   '[embedder]\nname = "hashing-8"\n[graph]\nmax_subqueries = 1\n')  # fmt: skip
+    cfg.write_text(
+        '[[models]]\nid = "scripted/a"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 1\n'
+        '[embedder]\nname = "hashing-8"\n[graph]\nmax_subqueries = 1\n'
+    )
     return ["--config", str(cfg), "--runs", str(tmp_path / "runs.sqlite"), "--json"]
 
 
 def test_ask_takes_depth_budget_and_seed(scripted, tmp_path, capsys):
     from test_deepening import stage
 
-    from orchestrator.deepening import round_seed
-    from orchestrator.nodes import sample_seed
+    from orchestrator.graph.depth import round_seed
+    from orchestrator.graph.nodes import sample_seed
 
     engine = scripted()
-    assert main(["ask", "Q?", "--graph", "deep", "--depth", "2", "--seed", "7",
-                 *ask_config(tmp_path)]) == 0  # fmt: skip
+    assert (
+        main(["ask", "Q?", "--graph", "deep", "--depth", "2", "--seed", "7", *ask_config(tmp_path)])
+        == 0
+    )
     trajectory = [c for c in engine.calls if stage(c) in ("draft", "critique", "revise")]
     assert [stage(c) for c in trajectory] == ["draft", "critique", "revise", "critique", "revise"]
     draft_seed = sample_seed(7, 0, 0)
@@ -130,11 +140,17 @@ def test_ask_takes_depth_budget_and_seed(scripted, tmp_path, capsys):
         assert [stage(c) for c in engine.calls] == ["draft"] * samples + ["synthesize"]
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--depth", "17"], "depth must be between 0 and 16, not 17"),
-    (["--budget-tokens", "0"], "budget_tokens must be positive, not 0"),
-    (["--resume", "abc", "--depth", "1"], "a resumed run keeps its own width, depth and budget"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--depth", "17"], "depth must be between 0 and 16, not 17"),
+        (["--budget-tokens", "0"], "budget_tokens must be positive, not 0"),
+        (
+            ["--resume", "abc", "--depth", "1"],
+            "a resumed run keeps its own width, depth and budget",
+        ),
+    ],
+)
 def test_ask_rejects_a_bad_shape_before_any_call(scripted, tmp_path, capsys, flags, message):
     engine = scripted()
     question = [] if "--resume" in flags else ["Q?"]

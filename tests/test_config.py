@@ -50,14 +50,30 @@ def test_built_in_default_is_the_local_pool():
     ("patch", "message"),
     [
         ({"bogus": 1}, "bogus: Extra inputs are not permitted"),
-        ({"models": [{"id": "a/b", "input_usd_per_mtok": -1, "output_usd_per_mtok": 1}]},
-         "models.0.input_usd_per_mtok: Input should be greater than or equal to 0"),
+        (
+            {"models": [{"id": "a/b", "input_usd_per_mtok": -1, "output_usd_per_mtok": 1}]},
+            "models.0.input_usd_per_mtok: Input should be greater than or equal to 0",
+        ),
         ({"graph": {"width": 0}}, "graph.width"),
-        ({"router": {"default_model": "nope/x"}}, "router.default_model = 'nope/x' is not in the model pool"),
-        ({"models": [{"id": "a/b", "input_usd_per_mtok": 1, "output_usd_per_mtok": 1,
-                      "api_key_env": "sk-not a name"}]}, "models.0.api_key_env"),
+        (
+            {"router": {"default_model": "nope/x"}},
+            "router.default_model = 'nope/x' is not in the model pool",
+        ),
+        (
+            {
+                "models": [
+                    {
+                        "id": "a/b",
+                        "input_usd_per_mtok": 1,
+                        "output_usd_per_mtok": 1,
+                        "api_key_env": "sk-not a name",
+                    }
+                ]
+            },
+            "models.0.api_key_env",
+        ),
     ],
-)  # fmt: skip
+)
 def test_first_bad_field_is_named(patch, message):
     data = {**DEFAULT_CONFIG, **patch}
     with pytest.raises(ConfigError) as info:
@@ -87,8 +103,12 @@ def test_show_round_trips_and_redacts(tmp_path):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "orchestrator.cli", *args],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_validate_reports_the_field_without_traceback(tmp_path):

@@ -9,7 +9,7 @@ from conftest import PLAN_3, default_responder, scripted_config
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
-from orchestrator.scripted import ScriptedCall, ScriptedFailure
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
 
 Q3 = PLAN_3["subqueries"][2]["question"]
 
@@ -17,9 +17,14 @@ Q3 = PLAN_3["subqueries"][2]["question"]
 def stage(call: ScriptedCall) -> str:
     """Which node sent a call, read from its system prompt."""
     system = call.system
-    for marker, name in (("planner", "plan"), ("final answer", "synthesize"),
-                         ("You review a draft", "critique"), ("You improve a draft", "revise"),
-                         ("You are a judge", "judge"), ("at length", "chain")):  # fmt: skip
+    for marker, name in (
+        ("planner", "plan"),
+        ("final answer", "synthesize"),
+        ("You review a draft", "critique"),
+        ("You improve a draft", "revise"),
+        ("You are a judge", "judge"),
+        ("at length", "chain"),
+    ):
         if marker in system:
             return name
     return "draft"
@@ -51,10 +56,12 @@ async def test_deep_graph_runs_exactly_depth_rounds_per_subquery(scripted, depth
     engine = scripted(deep_responder())
     answer = await orchestrator("deep").aask("Which is older?", depth=depth)
     kinds = Counter(stage(c) for c in engine.calls)
-    assert kinds == Counter({"plan": 1, "draft": 3, "critique": 3 * depth, "revise": 3 * depth,
-                             "synthesize": 1})  # fmt: skip
-    per_subquery = Counter((subquery_of(c), stage(c)) for c in engine.calls
-                           if stage(c) in ("critique", "revise"))  # fmt: skip
+    assert kinds == Counter(
+        {"plan": 1, "draft": 3, "critique": 3 * depth, "revise": 3 * depth, "synthesize": 1}
+    )
+    per_subquery = Counter(
+        (subquery_of(c), stage(c)) for c in engine.calls if stage(c) in ("critique", "revise")
+    )
     assert all(
         per_subquery[(q, k)] == depth for q in ("q1", "q2", "q3") for k in ("critique", "revise")
     )
@@ -62,8 +69,14 @@ async def test_deep_graph_runs_exactly_depth_rounds_per_subquery(scripted, depth
     assert {s.answer for s in answer.steps} == ({"Oxford"} if depth else {"Cambridge"})
     assert answer.usage.llm_calls == len(engine.calls)
     assert answer.usage.completion_tokens == sum(
-        min(len(default_responder()(c).split()) if stage(c) in ("plan", "draft", "synthesize")
-            else len(deep_responder()(c).split()), c.max_tokens) for c in engine.calls)  # fmt: skip
+        min(
+            len(default_responder()(c).split())
+            if stage(c) in ("plan", "draft", "synthesize")
+            else len(deep_responder()(c).split()),
+            c.max_tokens,
+        )
+        for c in engine.calls
+    )
 
 
 async def test_deep_is_one_trajectory_even_when_the_config_asks_for_width(scripted):

@@ -16,9 +16,9 @@ from conftest import default_responder, kind_of, scripted_config
 
 from orchestrator.api import Orchestrator, checkpointer
 from orchestrator.config import parse_config
-from orchestrator.llm import register_engine
-from orchestrator.scripted import ScriptedCall, ScriptedEngine
-from orchestrator.seams import EngineReply
+from orchestrator.llm.boundary import register_engine
+from orchestrator.protocols import EngineReply
+from orchestrator.testing.scripted import ScriptedCall, ScriptedEngine
 
 
 def key(call: ScriptedCall) -> tuple[str, int | None]:
@@ -92,8 +92,8 @@ RUNNER = textwrap.dedent(
     from conftest import default_responder, scripted_config
     from orchestrator.api import Orchestrator, checkpointer
     from orchestrator.config import parse_config
-    from orchestrator.llm import register_engine
-    from orchestrator.scripted import ScriptedEngine
+    from orchestrator.llm.boundary import register_engine
+    from orchestrator.testing.scripted import ScriptedEngine
 
     base = default_responder()
 
@@ -132,8 +132,13 @@ def test_sigkill_mid_run_then_resume_makes_only_the_missing_calls(tmp_path):
     before = log.read_text().splitlines()
     assert 6 <= len(before) < 14, "the kill must land mid-run"
 
-    result = subprocess.run([sys.executable, str(script), "resume"], env=env, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(script), "resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     calls = Counter(log.read_text().splitlines())
     repeated = [c for c, n in calls.items() if n > 1]

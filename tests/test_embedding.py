@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import CountingEmbedder
 
-from orchestrator.embedding import CachedEmbedder, HashingEmbedder, make_embedder
+from orchestrator.embeddings.embedders import CachedEmbedder, HashingEmbedder, make_embedder
 from orchestrator.errors import ConfigError
 
 
@@ -34,8 +34,13 @@ def test_unknown_embedder_is_a_config_error():
 @pytest.mark.slow
 def test_real_minilm_embedder_offline():
     embedder = make_embedder("all-MiniLM-L6-v2")
-    vectors = embedder.embed(["Where did Alan Turing study?", "Alan Turing's university",
-                              "How many legs does a spider have?"])  # fmt: skip
+    vectors = embedder.embed(
+        [
+            "Where did Alan Turing study?",
+            "Alan Turing's university",
+            "How many legs does a spider have?",
+        ]
+    )
     assert vectors.shape == (3, 384) and embedder.dim == 384 and embedder.name == "all-MiniLM-L6-v2"
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2

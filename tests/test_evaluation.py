@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import CountingEmbedder
 
-from orchestrator.embedding import HashingEmbedder
-from orchestrator.embedding_store import DiskCachedEmbedder
+from orchestrator.embeddings.embedders import HashingEmbedder
+from orchestrator.embeddings.store import DiskCachedEmbedder
 from orchestrator.errors import InputError
-from orchestrator.evaluation import (
+from orchestrator.routing.evaluation import (
     DEFAULT_ALPHAS,
     Scorer,
     SweepPoint,
@@ -21,8 +21,8 @@ from orchestrator.evaluation import (
     pareto_front,
     sweep,
 )
-from orchestrator.labelled import load_prices, read_labelled
-from orchestrator.routing import ClusterRouter
+from orchestrator.routing.labelled import load_prices, read_labelled
+from orchestrator.routing.router import ClusterRouter
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "routing_tiny.jsonl"
@@ -64,18 +64,31 @@ def test_report_on_a_table_computed_by_hand():
 
 def test_report_json_has_the_documented_keys():
     document = json.loads(json.dumps(tiny_router_report().to_json()))
-    assert set(document) >= {"n", "datasets", "models", "best_single", "oracle", "sweep",
-                             "pareto", "aiq"}  # fmt: skip
+    assert set(document) >= {
+        "n",
+        "datasets",
+        "models",
+        "best_single",
+        "oracle",
+        "sweep",
+        "pareto",
+        "aiq",
+    }
     assert set(document["sweep"][0]) == {
-        "alpha", "accuracy", "accuracy_micro", "cost", "model_share"
-    }  # fmt: skip
+        "alpha",
+        "accuracy",
+        "accuracy_micro",
+        "cost",
+        "model_share",
+    }
 
 
 def test_missing_records_are_left_out_of_the_averages():
     table = read_labelled([DATA / "routerbench_rows.jsonl"])
     x = HashingEmbedder(32).embed(table.texts)
-    router = ClusterRouter.fit(x, table.scores, table.costs, table.models,
-                               embedder_name="hashing-32", k=1)  # fmt: skip
+    router = ClusterRouter.fit(
+        x, table.scores, table.costs, table.models, embedder_name="hashing-32", k=1
+    )
     report = evaluate(router, x, table, [1.0])
     gpt4 = report.models["gpt-4-1106-preview"]
     # gpt-4 has records on rows 1 (arc, 1.0) and 3 (mbpp); row 2 is null and left out
@@ -91,8 +104,10 @@ def test_aiq_and_pareto_by_hand():
     # non-decreasing: after the best point the curve stays flat
     assert aiq([(0.0, 0.5), (1.0, 0.9), (2.0, 0.4)]) == pytest.approx((0.7 + 0.9) / 2)
     assert aiq([(1.0, 0.3), (1.0, 0.7)]) == 0.7
-    sweep = [SweepPoint(a, acc, acc, cost, {}) for a, acc, cost in
-             [(0.0, 0.5, 1.0), (0.5, 0.5, 2.0), (0.7, 0.8, 3.0), (1.0, 0.7, 4.0)]]  # fmt: skip
+    sweep = [
+        SweepPoint(a, acc, acc, cost, {})
+        for a, acc, cost in [(0.0, 0.5, 1.0), (0.5, 0.5, 2.0), (0.7, 0.8, 3.0), (1.0, 0.7, 4.0)]
+    ]
     assert [p["alpha"] for p in pareto_front(sweep)] == [0.0, 0.7]
     assert cheapest_matching(sweep, 0.6).alpha == 0.7
     assert cheapest_matching(sweep, 0.95) is None
@@ -192,10 +207,16 @@ def test_prices_estimate_missing_costs(tmp_path):
     data.write_text(
         json.dumps({"query": "abcdefgh", "dataset": "d", "records": {"big": 1, "small": None}})
         + "\n"
-        + json.dumps({"query": "x", "dataset": "d", "records": {"big": 0.5},
-                      "usages": {"big": {"prompt_tokens": 1000, "completion_tokens": 10}}})
+        + json.dumps(
+            {
+                "query": "x",
+                "dataset": "d",
+                "records": {"big": 0.5},
+                "usages": {"big": {"prompt_tokens": 1000, "completion_tokens": 10}},
+            }
+        )
         + "\n"
-    )  # fmt: skip
+    )
     table = read_labelled([data], prices=load_prices(prices))
     assert table.cost_estimated
     # 8 chars / 2 = 4 prompt tokens × $10 + 100 completion tokens × $30, per million

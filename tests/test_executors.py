@@ -13,17 +13,18 @@ import worker_setup
 from conftest import scripted_config
 
 from orchestrator.config import parse_config
-from orchestrator.embedding import make_embedder
+from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.errors import ConfigError, OrchestratorError
-from orchestrator.executors import LocalExecutor, RayExecutor, make_executor, split, worker_env
-from orchestrator.harness import Harness, ResultsLog, expand
-from orchestrator.qa_data import read_qa
+from orchestrator.eval.executors import LocalExecutor, RayExecutor, make_executor, split, worker_env
+from orchestrator.eval.harness import Harness, ResultsLog, expand
+from orchestrator.qa.data import read_qa
 
 pytestmark = pytest.mark.slow
 TESTS = str(Path(__file__).parent)
 SETUP = "worker_setup:scripted"
-SUMS = [{"id": f"s{i}", "question": f"What is {i} + {i}?", "answers": [str(2 * i)]}
-        for i in range(8)]  # fmt: skip
+SUMS = [
+    {"id": f"s{i}", "question": f"What is {i} + {i}?", "answers": [str(2 * i)]} for i in range(8)
+]
 CONFIGURATIONS = expand(["wide", "single"], [1, 3], [0])
 
 
@@ -32,11 +33,19 @@ def test_eval_command_starts_and_stops_its_own_ray_runtime(tmp_path):
     workers import the setup from the current directory. (First in the file: the module's
     shared runtime is not up yet.)"""
     pytest.importorskip("ray")
-    code = ("import sys; from test_executors import _eval; from pathlib import Path; "
-            "sys.exit(_eval(Path(sys.argv[1]), 'out', '--executor', 'ray', '--limit', '3'))")  # fmt: skip
+    code = (
+        "import sys; from test_executors import _eval; from pathlib import Path; "
+        "sys.exit(_eval(Path(sys.argv[1]), 'out', '--executor', 'ray', '--limit', '3'))"
+    )
     env = {**os.environ, "PYTHONPATH": TESTS}
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=TESTS, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=TESTS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(keyed(ResultsLog(tmp_path / "out" / "results.jsonl"))) == 3 * 4
 
@@ -47,10 +56,14 @@ def ray_workers(tmp_path_factory):
     the folder where each worker leaves its process id."""
     ray = pytest.importorskip("ray")
     marks = tmp_path_factory.mktemp("workers")
-    env = {"PYTHONPATH": os.pathsep.join(p for p in (TESTS, os.environ.get("PYTHONPATH")) if p),
-           "ORCH_TEST_WORKER_DIR": str(marks), "ORCH_TEST_DRIVER_PID": str(os.getpid())}  # fmt: skip
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": env})  # fmt: skip
+    env = {
+        "PYTHONPATH": os.pathsep.join(p for p in (TESTS, os.environ.get("PYTHONPATH")) if p),
+        "ORCH_TEST_WORKER_DIR": str(marks),
+        "ORCH_TEST_DRIVER_PID": str(os.getpid()),
+    }
+    ray.init(
+        num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env}
+    )
     yield marks
     ray.shutdown()
 
@@ -110,20 +123,37 @@ async def test_ray_run_resumes_and_skips_rows_already_written(ray_workers, quest
 
 
 def _eval(tmp_path: Path, out: str, *extra: str) -> int:
-    from orchestrator.eval_cli import add_eval_parser
+    from orchestrator.cli.eval import add_eval_parser
 
     config = tmp_path / "config.toml"
-    config.write_text('[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 1.0\n'
-                      'output_usd_per_mtok = 2.0\n[embedder]\nname = "hashing-32"\n')  # fmt: skip
+    config.write_text(
+        '[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 1.0\n'
+        'output_usd_per_mtok = 2.0\n[embedder]\nname = "hashing-32"\n'
+    )
     data = tmp_path / "gsm8k.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in SUMS))
     parser = argparse.ArgumentParser()
     add_eval_parser(parser.add_subparsers())
-    args = parser.parse_args([
-        "eval", "--data", str(data), "--graph", "single,wide", "--width", "1,2",
-        "--config", str(config), "--out", str(tmp_path / out), "--no-plots", "--json",
-        "--setup", SETUP, *extra,
-    ])  # fmt: skip
+    args = parser.parse_args(
+        [
+            "eval",
+            "--data",
+            str(data),
+            "--graph",
+            "single,wide",
+            "--width",
+            "1,2",
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / out),
+            "--no-plots",
+            "--json",
+            "--setup",
+            SETUP,
+            *extra,
+        ]
+    )
     return int(args.func(args))
 
 
@@ -145,8 +175,10 @@ def _same_but_timing(a: dict, b: dict) -> bool:
     """Summaries equal but for latencies and the count of shared calls."""
 
     def strip(s: dict) -> dict:
-        return {k: {f: v for f, v in row.items() if "latency" not in f and "reused" not in f}
-                for k, row in s.items()}  # fmt: skip
+        return {
+            k: {f: v for f, v in row.items() if "latency" not in f and "reused" not in f}
+            for k, row in s.items()
+        }
 
     return strip(a) == strip(b)
 
@@ -182,11 +214,22 @@ def test_workers_get_the_drivers_switches_and_one_thread_per_cpu(monkeypatch):
     config names, nothing else; its local models run on one thread (a task holds one CPU)
     unless the driver sets ORCHESTRATOR_THREADS; only local workers get the driver's path."""
     base = scripted_config()
-    base["models"].append({"id": "openai/gpt-4o", "api_key_env": "TEAM_KEY",
-                           "input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10.0})  # fmt: skip
+    base["models"].append(
+        {
+            "id": "openai/gpt-4o",
+            "api_key_env": "TEAM_KEY",
+            "input_usd_per_mtok": 2.5,
+            "output_usd_per_mtok": 10.0,
+        }
+    )
     config = parse_config(base)
-    for name, value in [("HF_HUB_OFFLINE", "1"), ("ORCHESTRATOR_CACHE_DIR", "/models"),
-                        ("TEAM_KEY", "sk-1"), ("OTHER_KEY", "sk-2"), ("PYTHONPATH", "/lib")]:  # fmt: skip
+    for name, value in [
+        ("HF_HUB_OFFLINE", "1"),
+        ("ORCHESTRATOR_CACHE_DIR", "/models"),
+        ("TEAM_KEY", "sk-1"),
+        ("OTHER_KEY", "sk-2"),
+        ("PYTHONPATH", "/lib"),
+    ]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ORCHESTRATOR_THREADS", raising=False)
     env = worker_env(config, None)

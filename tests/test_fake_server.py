@@ -13,8 +13,8 @@ from fake_fixtures import SECRET, unit_cost
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import ProviderError
-from orchestrator.fake_openai import FakeOpenAI, Reply
-from orchestrator.llm import make_chat_model
+from orchestrator.llm.boundary import make_chat_model
+from orchestrator.testing.fake_openai import FakeOpenAI, Reply
 
 MESSAGES = [{"role": "user", "content": "What is 2 + 2?"}]
 
@@ -27,16 +27,23 @@ def server(monkeypatch):
 
 
 def model(server, **overrides):
-    spec = {"id": "openai/fake", "api_base": server.base_url, "api_key_env": "FAKE_KEY",
-            "input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0, "max_retries": 2,
-            **overrides}  # fmt: skip
+    spec = {
+        "id": "openai/fake",
+        "api_base": server.base_url,
+        "api_key_env": "FAKE_KEY",
+        "input_usd_per_mtok": 1.0,
+        "output_usd_per_mtok": 2.0,
+        "max_retries": 2,
+        **overrides,
+    }
     return make_chat_model(ModelConfig(**spec))
 
 
 def post(server, body):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-    conn.request("POST", "/v1/chat/completions", json.dumps(body),
-                 {"Content-Type": "application/json"})  # fmt: skip
+    conn.request(
+        "POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json"}
+    )
     return conn, conn.getresponse()
 
 
@@ -149,15 +156,17 @@ async def test_what_crosses_the_boundary_is_recorded(server):
     assert request.path == "/v1/chat/completions"
     assert request.model == "fake" and request.messages == MESSAGES
     assert (request.get("temperature"), request.get("max_tokens"), request.get("seed")) == (
-        0.3, 9, 11)  # fmt: skip
+        0.3,
+        9,
+        11,
+    )
     assert request.headers["authorization"] == f"Bearer {SECRET}"
 
 
 async def test_429_with_retry_after_is_retried_once_after_the_hinted_wait(server):
     """Required test 1 (boundary): one retry, >= 1 s later, the cost counted once."""
     server.script(Reply.error(429, "slow down", retry_after=1), Reply.ok("Answer: 4"))
-    completion = await model(server, max_retries=3).complete(MESSAGES, temperature=0,
-                                                             max_tokens=5)  # fmt: skip
+    completion = await model(server, max_retries=3).complete(MESSAGES, temperature=0, max_tokens=5)
     first, second = server.chat_requests
     assert second.received_at - first.received_at >= 1.0
     assert completion.text == "Answer: 4"
@@ -190,9 +199,12 @@ async def test_401_fails_fast_without_a_retry_and_names_the_model(server):
 
 @pytest.mark.parametrize(
     ("reply", "kind"),
-    [(Reply.malformed(), "malformed"), (Reply.malformed("<html>oops</html>"), "malformed"),
-     (Reply.no_choices(), "malformed")],
-)  # fmt: skip
+    [
+        (Reply.malformed(), "malformed"),
+        (Reply.malformed("<html>oops</html>"), "malformed"),
+        (Reply.no_choices(), "malformed"),
+    ],
+)
 async def test_unusable_bodies_are_typed_errors_and_not_retried(server, reply, kind):
     server.default = reply
     with pytest.raises(ProviderError) as info:
@@ -225,22 +237,25 @@ async def test_a_hanging_call_times_out_at_its_timeout(server):
 async def test_a_streamed_call_passes_text_on_as_it_arrives_and_returns_the_whole(server):
     server.script(Reply.ok("Paris is the capital", prompt_tokens=7, completion_tokens=4))
     pieces: list[str] = []
-    completion = await model(server).complete(MESSAGES, temperature=0, max_tokens=9,
-                                              on_text=pieces.append)  # fmt: skip
+    completion = await model(server).complete(
+        MESSAGES, temperature=0, max_tokens=9, on_text=pieces.append
+    )
     assert pieces == ["Paris", " is", " the", " capital"]  # the fake's chunks, one per word
     assert completion.text == "Paris is the capital" and completion.finish_reason == "stop"
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (7, 4)
     assert completion.cost_usd == pytest.approx((7 * 1.0 + 4 * 2.0) / 1e6)
     [request] = server.chat_requests
     assert request.get("stream") is True and request.get("stream_options") == {
-        "include_usage": True}  # fmt: skip
+        "include_usage": True
+    }
 
 
 async def test_a_stream_that_fails_before_any_text_is_retried(server):
     server.script(Reply.error(503, "warming up"), Reply.ok("Answer: 4"))
     pieces: list[str] = []
-    completion = await model(server).complete(MESSAGES, temperature=0, max_tokens=5,
-                                              on_text=pieces.append)  # fmt: skip
+    completion = await model(server).complete(
+        MESSAGES, temperature=0, max_tokens=5, on_text=pieces.append
+    )
     assert completion.text == "Answer: 4" and "".join(pieces) == "Answer: 4"
     assert len(server.chat_requests) == 2
 
@@ -250,8 +265,9 @@ async def test_a_stream_cut_after_text_was_passed_on_fails_without_a_retry(serve
     server.default = Reply.truncated_stream("one two three four", after=3)
     pieces: list[str] = []
     with pytest.raises(ProviderError) as info:
-        await model(server, max_retries=3).complete(MESSAGES, temperature=0, max_tokens=5,
-                                                    on_text=pieces.append)  # fmt: skip
+        await model(server, max_retries=3).complete(
+            MESSAGES, temperature=0, max_tokens=5, on_text=pieces.append
+        )
     assert pieces == ["one", " two"]  # the role chunk, then two words, then the cut
     assert len(server.chat_requests) == 1
     assert info.value.model == "openai/fake"

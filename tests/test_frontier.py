@@ -7,9 +7,9 @@ import pytest
 from test_routing import MODELS, A, B, edit_json, fit_hand, hand_table, two_groups
 
 from orchestrator.errors import InputError, RouterArtifactError
-from orchestrator.frontier import frontier_models, upper_hull
-from orchestrator.router_artifact import load_router, save_router
-from orchestrator.routing import ClusterRouter
+from orchestrator.routing.artifact import load_router, save_router
+from orchestrator.routing.frontier import frontier_models, upper_hull
+from orchestrator.routing.router import ClusterRouter
 
 NAMES = ["cheap", "dear", "below", "beaten", "niche"]
 # dataset x: (cost, accuracy) cheap (1, .5), dear (10, .9), below (5, .6) under the chord
@@ -64,9 +64,17 @@ def test_without_costs_or_records_nothing_is_judged():
 def frontier_router(**options):
     scores, costs, groups = table(rows=10)
     return ClusterRouter.fit(
-        two_groups(), scores, costs, NAMES, embedder_name="t", k=2, top_p=1, bags=1,
-        datasets=groups, **{"frontier": True, **options},
-    )  # fmt: skip
+        two_groups(),
+        scores,
+        costs,
+        NAMES,
+        embedder_name="t",
+        k=2,
+        top_p=1,
+        bags=1,
+        datasets=groups,
+        **{"frontier": True, **options},
+    )
 
 
 def test_a_fit_never_routes_to_an_excluded_model_at_any_alpha():
@@ -109,9 +117,12 @@ def test_an_artifact_from_before_the_frontier_routes_among_every_model(tmp_path)
 
 @pytest.mark.parametrize(
     ("excluded", "message"),
-    [("big", "'excluded' must be a list"), (["huge"], "\\['huge'\\] are not among the models"),
-     (MODELS, "every model is excluded")],
-)  # fmt: skip
+    [
+        ("big", "'excluded' must be a list"),
+        (["huge"], "\\['huge'\\] are not among the models"),
+        (MODELS, "every model is excluded"),
+    ],
+)
 def test_a_bad_excluded_field_is_one_clear_error(tmp_path, excluded, message):
     save_router(fit_hand(), tmp_path)
     edit_json(tmp_path, lambda d: d.update(excluded=excluded))
@@ -128,5 +139,6 @@ def test_models_given_to_update_become_routable():
     added = router.update(x, np.ones((20, 1)), None, ["new"])
     assert added.excluded == router.excluded and added.route(A, 1.0).model == "new"
     with pytest.raises(InputError, match="every model is excluded"):
-        ClusterRouter(router.embedder_name, NAMES, router.config, router.tables,
-                      excluded=tuple(NAMES))  # fmt: skip
+        ClusterRouter(
+            router.embedder_name, NAMES, router.config, router.tables, excluded=tuple(NAMES)
+        )

@@ -6,8 +6,8 @@ from conftest import PLAN_3, default_responder, kind_of, scripted_config
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
-from orchestrator.scripted import ScriptedCall, ScriptedFailure
-from orchestrator.seams import RouteDecision
+from orchestrator.protocols import RouteDecision
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
 
 
 class KeywordRouter:
@@ -21,8 +21,12 @@ class KeywordRouter:
 
     def route(self, vector, alpha=1.0):
         self.seen += 1
-        return RouteDecision("scripted/big", clusters=[7], weights=[1.0],
-                             scores={"scripted/big": 1.0, "scripted/small": 0.5})  # fmt: skip
+        return RouteDecision(
+            "scripted/big",
+            clusters=[7],
+            weights=[1.0],
+            scores={"scripted/big": 1.0, "scripted/small": 0.5},
+        )
 
 
 def make(cfg=None, router=None):
@@ -52,16 +56,21 @@ async def test_router_decides_which_model_gets_which_subquery(scripted):
             small = bool(np.allclose(vector, harvard))
             return RouteDecision("scripted/small" if small else "scripted/big")
 
-    from orchestrator.embedding import HashingEmbedder
+    from orchestrator.embeddings.embedders import HashingEmbedder
 
     harvard = HashingEmbedder(64).embed(["When was Harvard founded?"])[0]
     answer = await make(router=ByText()).aask("Which is older?")
-    by_model = {m: {c.prompt.splitlines()[-1] for c in engine.calls_to(m) if kind_of(c) == "sample"}
-                for m in ("big", "small")}  # fmt: skip
+    by_model = {
+        m: {c.prompt.splitlines()[-1] for c in engine.calls_to(m) if kind_of(c) == "sample"}
+        for m in ("big", "small")
+    }
     assert by_model["small"] == {"When was Harvard founded?"}
     assert "When was Harvard founded?" not in by_model["big"]
     assert {s.subquery_id: s.model for s in answer.steps} == {
-        "q1": "scripted/big", "q2": "scripted/small", "q3": "scripted/big"}  # fmt: skip
+        "q1": "scripted/big",
+        "q2": "scripted/small",
+        "q3": "scripted/big",
+    }
 
 
 async def test_majority_vote_picks_the_most_frequent_normalised_answer(scripted):
@@ -93,9 +102,10 @@ async def test_cost_is_exact_from_our_price_table(scripted):
     assert answer.usage.cost_usd == pytest.approx(
         (answer.usage.prompt_tokens * 10 + answer.usage.completion_tokens * 30) / 1e6
     )
-    assert sample_cost == pytest.approx(sum(
-        s.completion_tokens * 30e-6 for st in calls for s in st.samples) + sum(
-        s.cost_usd - s.completion_tokens * 30e-6 for st in calls for s in st.samples))  # fmt: skip
+    assert sample_cost == pytest.approx(
+        sum(s.completion_tokens * 30e-6 for st in calls for s in st.samples)
+        + sum(s.cost_usd - s.completion_tokens * 30e-6 for st in calls for s in st.samples)
+    )
 
 
 async def test_dependent_subquery_runs_after_its_dependencies_with_their_answers(scripted):

@@ -11,24 +11,38 @@ from conftest import scripted_config
 from test_deepening import stage
 
 from orchestrator.config import parse_config
-from orchestrator.embedding import HashingEmbedder
+from orchestrator.embeddings.embedders import HashingEmbedder
 from orchestrator.errors import ConfigError, InputError
-from orchestrator.harness import Configuration, Harness, ResultsLog, expand, grade, pinned
-from orchestrator.harness_report import p95, summarize, summarize_rows
-from orchestrator.provenance import code_version
-from orchestrator.qa_data import read_qa
-from orchestrator.scripted import ScriptedCall
+from orchestrator.eval.harness import Configuration, Harness, ResultsLog, expand, grade, pinned
+from orchestrator.eval.provenance import code_version
+from orchestrator.eval.report import p95, summarize, summarize_rows
+from orchestrator.qa.data import read_qa
+from orchestrator.testing.scripted import ScriptedCall
 
 HOTPOT = {
-    "id": "h1", "question": "Which band did Aaron Lewis front?", "answers": ["Staind"],
-    "context": [{"title": "Staind", "sentences": ["Staind is a band.", " Aaron Lewis fronts it."]},
-                {"title": "Other", "sentences": ["Unrelated."]}],
-    "supporting_facts": [["Staind", 1]], "meta": {"type": "bridge"},
-}  # fmt: skip
-MUSIQUE = {"id": "m1", "question": "Who?", "answers": ["G. Stanley Hall", "Stanley Hall"],
-           "context": [{"title": "APA", "text": "Hall  led it.", "is_supporting": True}]}  # fmt: skip
-ARC = {"id": "a1", "question": "Which is a gas?", "choices": ["Ice", "Steam", "Rock"],
-       "labels": ["A", "B", "C"], "answers": ["B"]}  # fmt: skip
+    "id": "h1",
+    "question": "Which band did Aaron Lewis front?",
+    "answers": ["Staind"],
+    "context": [
+        {"title": "Staind", "sentences": ["Staind is a band.", " Aaron Lewis fronts it."]},
+        {"title": "Other", "sentences": ["Unrelated."]},
+    ],
+    "supporting_facts": [["Staind", 1]],
+    "meta": {"type": "bridge"},
+}
+MUSIQUE = {
+    "id": "m1",
+    "question": "Who?",
+    "answers": ["G. Stanley Hall", "Stanley Hall"],
+    "context": [{"title": "APA", "text": "Hall  led it.", "is_supporting": True}],
+}
+ARC = {
+    "id": "a1",
+    "question": "Which is a gas?",
+    "choices": ["Ice", "Steam", "Rock"],
+    "labels": ["A", "B", "C"],
+    "answers": ["B"],
+}
 GSM = [
     {"id": f"g{i}", "question": f"What is {i} + {i}?", "answers": [str(2 * i)]} for i in range(4)
 ]
@@ -50,8 +64,9 @@ def test_qa_data_reads_paragraphs_choices_and_the_dataset(tmp_path):
     musique = read_qa(write(tmp_path / "musique_context.jsonl", [MUSIQUE]))[0]
     assert musique.context() == "[1] APA: Hall led it." and musique.paragraphs[0].supporting
     arc = read_qa(write(tmp_path / "arc_challenge.jsonl", [ARC]))[0]
-    assert arc.prompt() == ("Which is a gas?\n\nOptions:\nA. Ice\nB. Steam\nC. Rock\n\n"
-                            "Answer with the option letter.")  # fmt: skip
+    assert arc.prompt() == (
+        "Which is a gas?\n\nOptions:\nA. Ice\nB. Steam\nC. Rock\n\nAnswer with the option letter."
+    )
     assert arc.context() == ""
     gsm = read_qa(write(tmp_path / "gsm8k.jsonl", GSM), limit=2)
     assert [q.id for q in gsm] == ["g0", "g1"] and gsm[0].prompt() == "What is 0 + 0?"
@@ -59,10 +74,12 @@ def test_qa_data_reads_paragraphs_choices_and_the_dataset(tmp_path):
 
 @pytest.mark.parametrize(
     ("row", "message"),
-    [({"question": "q"}, "'answers' must be a non-empty list"),
-     ({"answers": ["x"]}, "needs a string 'question'"),
-     ({**ARC, "labels": ["A"]}, "3 choices but 1 labels")],
-)  # fmt: skip
+    [
+        ({"question": "q"}, "'answers' must be a non-empty list"),
+        ({"answers": ["x"]}, "needs a string 'question'"),
+        ({**ARC, "labels": ["A"]}, "3 choices but 1 labels"),
+    ],
+)
 def test_qa_data_names_the_bad_line(tmp_path, row, message):
     with pytest.raises(InputError, match=message):
         read_qa(write(tmp_path / "x.jsonl", [GSM[0], row]))
@@ -90,19 +107,26 @@ def test_grade_gives_em_and_f1_for_open_qa_and_correctness_elsewhere(tmp_path):
 def test_expand_configurations():
     confs = expand(["wide", "deep", "single", "my.py:g"], [1, 2], [0, 1], (), ["m"])
     assert [c.key for c in confs] == [
-        "wide w=1 d=0 model=m", "wide w=2 d=0 model=m", "deep w=1 d=0 model=m",
-        "deep w=1 d=1 model=m", "single w=1 d=0 model=m", "single w=2 d=0 model=m",
-        "my.py:g w=1 d=0 model=m", "my.py:g w=1 d=1 model=m", "my.py:g w=2 d=0 model=m",
+        "wide w=1 d=0 model=m",
+        "wide w=2 d=0 model=m",
+        "deep w=1 d=0 model=m",
+        "deep w=1 d=1 model=m",
+        "single w=1 d=0 model=m",
+        "single w=2 d=0 model=m",
+        "my.py:g w=1 d=0 model=m",
+        "my.py:g w=1 d=1 model=m",
+        "my.py:g w=2 d=0 model=m",
         "my.py:g w=2 d=1 model=m",
-    ]  # fmt: skip
+    ]
     budgets = expand(["wide", "deep"], [1], [0], [500, 1000], ["a", "b"])
     assert [c.key for c in budgets][:2] == ["wide B=500 model=a", "wide B=1000 model=a"]
     assert len(budgets) == 8
     alphas = expand(["single"], [1], [0], (), ["m", "routed"], [0.5, 1.0])
     assert [c.key for c in alphas] == [
-        "single w=1 d=0 model=m", "single w=1 d=0 model=routed alpha=0.5",
+        "single w=1 d=0 model=m",
+        "single w=1 d=0 model=routed alpha=0.5",
         "single w=1 d=0 model=routed alpha=1",
-    ]  # fmt: skip
+    ]
 
 
 def test_pinned_puts_every_role_on_one_model():
@@ -139,21 +163,50 @@ async def test_rows_carry_everything_the_issue_lists(scripted, tmp_path):
     written = await harness().run(questions, [Configuration("single", 1, 0)], log)
     rows = log.rows()
     assert written == 2 and [r["correct"] for r in rows] == [True, False]
-    assert set(rows[0]) >= {"question_id", "configuration", "answer", "gold", "correct", "em",
-                            "f1", "prompt_tokens", "completion_tokens", "cost_usd", "latency_s",
-                            "models", "status"}  # fmt: skip
+    assert set(rows[0]) >= {
+        "question_id",
+        "configuration",
+        "answer",
+        "gold",
+        "correct",
+        "em",
+        "f1",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_usd",
+        "latency_s",
+        "models",
+        "status",
+    }
     call = engine.calls[0]
     prompt_tokens = sum(len(m["content"].split()) for m in call.messages)
     assert rows[0] | {"latency_s": 0} == {
-        "question_id": "g0", "dataset": "gsm8k", "configuration": "single w=1 d=0 model=default",
-        "graph": "single", "width": 1, "depth": 0, "budget_tokens": None, "model": "default",
+        "question_id": "g0",
+        "dataset": "gsm8k",
+        "configuration": "single w=1 d=0 model=default",
+        "graph": "single",
+        "width": 1,
+        "depth": 0,
+        "budget_tokens": None,
+        "model": "default",
         "alpha": None,
-        "gold": ["0"], "answer": "0", "correct": True, "em": 1.0, "f1": 1.0,
-        "prompt_tokens": prompt_tokens, "completion_tokens": 2,
-        "cost_usd": pytest.approx((prompt_tokens * 10 + 2 * 30) / 1e6), "latency_s": 0,
-        "llm_calls": 1, "models": ["scripted/big"], "shape": {"width": 1, "depth": 0},
-        "status": "ok", "error": None, "code": code_version(), "reused_calls": 0,
-    }  # fmt: skip
+        "gold": ["0"],
+        "answer": "0",
+        "correct": True,
+        "em": 1.0,
+        "f1": 1.0,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": 2,
+        "cost_usd": pytest.approx((prompt_tokens * 10 + 2 * 30) / 1e6),
+        "latency_s": 0,
+        "llm_calls": 1,
+        "models": ["scripted/big"],
+        "shape": {"width": 1, "depth": 0},
+        "status": "ok",
+        "error": None,
+        "code": code_version(),
+        "reused_calls": 0,
+    }
 
 
 async def test_a_crash_loses_only_what_was_in_flight_and_a_rerun_repeats_nothing(
@@ -221,18 +274,34 @@ async def test_a_failing_question_is_an_error_row_and_the_sweep_goes_on(scripted
 
 
 def row(dataset, qid, correct, *, completion=10, cost=0.5, latency=1.0, status="ok", conf="c"):
-    return {"dataset": dataset, "question_id": qid, "configuration": conf, "graph": "wide",
-            "width": 2, "depth": 0, "budget_tokens": None, "model": "m", "correct": correct,
-            "em": float(correct), "f1": 0.5 if not correct else 1.0, "prompt_tokens": 100,
-            "completion_tokens": completion, "cost_usd": cost, "latency_s": latency,
-            "llm_calls": 3, "status": status}  # fmt: skip
+    return {
+        "dataset": dataset,
+        "question_id": qid,
+        "configuration": conf,
+        "graph": "wide",
+        "width": 2,
+        "depth": 0,
+        "budget_tokens": None,
+        "model": "m",
+        "correct": correct,
+        "em": float(correct),
+        "f1": 0.5 if not correct else 1.0,
+        "prompt_tokens": 100,
+        "completion_tokens": completion,
+        "cost_usd": cost,
+        "latency_s": latency,
+        "llm_calls": 3,
+        "status": status,
+    }
 
 
 def test_summary_values_by_hand():
-    rows = [row("gsm8k", "1", True, completion=10, cost=0.25, latency=1.0),
-            row("gsm8k", "2", False, completion=20, cost=0.25, latency=2.0),
-            row("gsm8k", "3", True, completion=30, cost=0.5, latency=3.0),
-            row("hotpot", "1", False, completion=40, cost=1.0, latency=10.0, status="error")]  # fmt: skip
+    rows = [
+        row("gsm8k", "1", True, completion=10, cost=0.25, latency=1.0),
+        row("gsm8k", "2", False, completion=20, cost=0.25, latency=2.0),
+        row("gsm8k", "3", True, completion=30, cost=0.5, latency=3.0),
+        row("hotpot", "1", False, completion=40, cost=1.0, latency=10.0, status="error"),
+    ]
     s = summarize_rows(rows)
     assert s["n"] == 4 and s["errors"] == 1 and s["statuses"] == {"ok": 3, "error": 1}
     assert s["accuracy"] == pytest.approx((2 / 3 + 0) / 2)  # macro over the two datasets
@@ -242,9 +311,14 @@ def test_summary_values_by_hand():
     assert s["total_cost_usd"] == pytest.approx(2.0)
     assert s["mean_latency_s"] == pytest.approx(4.0) and s["p95_latency_s"] == 10.0
     assert s["by_dataset"] == {
-        "gsm8k": {"n": 3, "accuracy": pytest.approx(2 / 3), "em": pytest.approx(2 / 3),
-                  "f1": pytest.approx(2.5 / 3)},
-        "hotpot": {"n": 1, "accuracy": 0.0, "em": 0.0, "f1": 0.5}}  # fmt: skip
+        "gsm8k": {
+            "n": 3,
+            "accuracy": pytest.approx(2 / 3),
+            "em": pytest.approx(2 / 3),
+            "f1": pytest.approx(2.5 / 3),
+        },
+        "hotpot": {"n": 1, "accuracy": 0.0, "em": 0.0, "f1": 0.5},
+    }
     assert (s["graph"], s["width"], s["model"]) == ("wide", 2, "m")
     assert s["code_versions"] == ["unrecorded"]  # rows written before rows named their code
 
@@ -261,29 +335,40 @@ def test_summary_counts_a_repeated_row_once():
 
 
 def test_summary_compares_configurations_on_the_questions_all_of_them_answered():
-    rows = [row("g", "1", True), row("g", "2", True), row("h", "1", False),
-            row("g", "1", False, conf="d"), row("h", "1", True, conf="d"),
-            row("g", "3", True, conf="d")]  # fmt: skip
+    rows = [
+        row("g", "1", True),
+        row("g", "2", True),
+        row("h", "1", False),
+        row("g", "1", False, conf="d"),
+        row("h", "1", True, conf="d"),
+        row("g", "3", True, conf="d"),
+    ]
     summary = summarize(rows)
     assert (summary["questions"], summary["left_out_rows"]) == (2, 2)  # c's g:2, d's g:3
     assert {k: s["n"] for k, s in summary["configurations"].items()} == {"c": 2, "d": 2}
     assert summary["configurations"]["c"]["by_dataset"]["g"]["accuracy"] == 1.0
     assert summary["configurations"]["d"]["accuracy"] == pytest.approx(0.5)
     assert summarize([row("g", "1", True), row("g", "2", True, conf="d")]) == {
-        "questions": 0, "left_out_rows": 2, "configurations": {}}  # fmt: skip
+        "questions": 0,
+        "left_out_rows": 2,
+        "configurations": {},
+    }
 
 
 def eval_args(tmp_path, *extra):
     parser = argparse.ArgumentParser()
-    from orchestrator.eval_cli import add_eval_parser
+    from orchestrator.cli.eval import add_eval_parser
 
     add_eval_parser(parser.add_subparsers())
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 10.0\n'
-                   'output_usd_per_mtok = 30.0\n[embedder]\nname = "hashing-32"\n')  # fmt: skip
+    cfg.write_text(
+        '[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 10.0\n'
+        'output_usd_per_mtok = 30.0\n[embedder]\nname = "hashing-32"\n'
+    )
     data = write(tmp_path / "gsm8k.jsonl", GSM)
-    return parser.parse_args(["eval", "--data", str(data), "--config", str(cfg),
-                              "--out", str(tmp_path / "out"), *extra])  # fmt: skip
+    return parser.parse_args(
+        ["eval", "--data", str(data), "--config", str(cfg), "--out", str(tmp_path / "out"), *extra]
+    )
 
 
 def test_eval_command_writes_results_summary_and_plots(scripted, tmp_path, capsys):
@@ -303,8 +388,9 @@ def test_eval_command_writes_results_summary_and_plots(scripted, tmp_path, capsy
 
 def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
     scripted(adder())
-    args = eval_args(tmp_path, "--graph", "single", "--width", "1,2", "--limit", "3",
-                     "--markdown", "--no-plots")  # fmt: skip
+    args = eval_args(
+        tmp_path, "--graph", "single", "--width", "1,2", "--limit", "3", "--markdown", "--no-plots"
+    )
     assert args.func(args) == 0
     printed = capsys.readouterr()
     assert printed.err.splitlines()[-1].startswith("eval 6/6 (100%), ")  # progress, in a log
@@ -313,7 +399,8 @@ def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
     assert lines[1].count("---") == len(lines[0].split("|")) - 2
     assert [line.split(" | ")[:4] for line in lines[2:]] == [
         ["| single w=1 d=0 model=default", "3", "0.667", "0.667"],
-        ["| single w=2 d=0 model=default", "3", "0.667", "0.667"]]  # fmt: skip
+        ["| single w=2 d=0 model=default", "3", "0.667", "0.667"],
+    ]
     args = eval_args(tmp_path, "--graph", "wide", "--limit", "1", "--markdown", "--no-plots")
     assert args.func(args) == 0  # a new configuration on one question: the others pair to it
     lines = capsys.readouterr().out.strip().splitlines()
@@ -321,8 +408,10 @@ def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
     assert lines[-1] == "4 rows left out: not every configuration answered their question"
     results = tmp_path / "out" / "results.jsonl"
     rows = [json.loads(line) for line in results.read_text().splitlines()]
-    results.write_text("".join(json.dumps(r | {"code": "0.0.9+gold"}) + "\n" for r in rows[:2])
-                       + "".join(json.dumps(r) + "\n" for r in rows[2:]))  # fmt: skip
+    results.write_text(
+        "".join(json.dumps(r | {"code": "0.0.9+gold"}) + "\n" for r in rows[:2])
+        + "".join(json.dumps(r) + "\n" for r in rows[2:])
+    )
     assert args.func(args) == 0  # every row is there: nothing runs, the table says what mixed
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == f"rows come from 2 code versions: 0.0.9+gold, {code_version()}"
@@ -330,11 +419,20 @@ def test_eval_markdown_table_and_the_rows_left_out(scripted, tmp_path, capsys):
 
 def test_eval_command_plots_wide_and_deep_curves_and_a_budget_sweep(scripted, tmp_path, capsys):
     scripted()
-    args = eval_args(tmp_path, "--graph", "wide,deep,single", "--width", "1,2", "--depth", "0,1",
-                     "--limit", "1")  # fmt: skip
+    args = eval_args(
+        tmp_path, "--graph", "wide,deep,single", "--width", "1,2", "--depth", "0,1", "--limit", "1"
+    )
     assert args.func(args) == 0
-    args = eval_args(tmp_path, "--graph", "wide,deep", "--budget-tokens", "900,2000",
-                     "--limit", "1", "--no-plots")  # fmt: skip
+    args = eval_args(
+        tmp_path,
+        "--graph",
+        "wide,deep",
+        "--budget-tokens",
+        "900,2000",
+        "--limit",
+        "1",
+        "--no-plots",
+    )
     assert args.func(args) == 0
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
     assert len(rows) == 6 + 4
@@ -353,11 +451,16 @@ def test_eval_command_rejects_bad_lists(scripted, tmp_path, flag, value):
 
 
 def test_eval_cli_module_imports_only_the_standard_library():
-    code = ("import sys, orchestrator.eval_cli; "
-            "print(sorted(m for m in sys.modules if m.startswith(('orchestrator.', 'rich', "
-            "'litellm', 'langgraph'))))")  # fmt: skip
+    code = (
+        "import sys, orchestrator.cli.eval; "
+        "print(sorted(m for m in sys.modules if m.startswith(('orchestrator.', 'rich', "
+        "'litellm', 'langgraph'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['orchestrator.eval_cli']"
+    assert (
+        out.stdout.strip()
+        == "['orchestrator.cli', 'orchestrator.cli.command', 'orchestrator.cli.eval']"
+    )
 
 
 TWO_MODELS = (
@@ -372,15 +475,20 @@ def gsm_router(folder, scores, costs=None):
     (one row, repeated for every GSM question)."""
     import numpy as np
 
-    from orchestrator.router_artifact import save_router
-    from orchestrator.routing import ClusterRouter
+    from orchestrator.routing.artifact import save_router
+    from orchestrator.routing.router import ClusterRouter
 
     texts = [q["question"] for q in GSM] * 10
     embeddings = HashingEmbedder(32).embed(texts)
     costs = None if costs is None else np.tile([costs], (len(texts), 1))
-    router = ClusterRouter.fit(embeddings, np.tile([scores], (len(texts), 1)), costs,
-                               ["scripted/big", "scripted/small"], embedder_name="hashing-32",
-                               k=2)  # fmt: skip
+    router = ClusterRouter.fit(
+        embeddings,
+        np.tile([scores], (len(texts), 1)),
+        costs,
+        ["scripted/big", "scripted/small"],
+        embedder_name="hashing-32",
+        k=2,
+    )
     save_router(router, folder)
     return folder
 
@@ -392,36 +500,70 @@ def small_is_always_right(folder):
 def test_eval_command_adds_a_routed_configuration_next_to_pinned_ones(scripted, tmp_path, capsys):
     router = small_is_always_right(tmp_path / "router")
     engine = scripted(adder())
-    args = eval_args(tmp_path, "--graph", "single", "--limit", "2", "--json",
-                     "--models", "scripted/big", "--router", str(router))  # fmt: skip
+    args = eval_args(
+        tmp_path,
+        "--graph",
+        "single",
+        "--limit",
+        "2",
+        "--json",
+        "--models",
+        "scripted/big",
+        "--router",
+        str(router),
+    )
     (tmp_path / "c.toml").write_text(TWO_MODELS)
     assert args.func(args) == 0
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
     assert {r["model"]: r["models"] for r in rows} == {
-        "scripted/big": ["scripted/big"], "routed": ["scripted/small"]}  # fmt: skip
+        "scripted/big": ["scripted/big"],
+        "routed": ["scripted/small"],
+    }
     assert [c.model for c in engine.calls] == ["big", "small", "big", "small"]
     assert set(json.loads(capsys.readouterr().out)["summary"]) == {
-        "single w=1 d=0 model=scripted/big", "single w=1 d=0 model=routed"}  # fmt: skip
+        "single w=1 d=0 model=scripted/big",
+        "single w=1 d=0 model=routed",
+    }
 
 
 def test_a_pinned_configuration_ignores_the_configs_router(scripted, tmp_path):
     router = small_is_always_right(tmp_path / "router")
     engine = scripted(adder())
-    args = eval_args(tmp_path, "--graph", "single", "--limit", "2", "--json",
-                     "--models", "scripted/big,scripted/small")  # fmt: skip
+    args = eval_args(
+        tmp_path,
+        "--graph",
+        "single",
+        "--limit",
+        "2",
+        "--json",
+        "--models",
+        "scripted/big,scripted/small",
+    )
     (tmp_path / "c.toml").write_text(TWO_MODELS + f'[router]\npath = "{router}"\n')
     assert args.func(args) == 0
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
     assert {r["model"]: r["models"] for r in rows} == {
-        "scripted/big": ["scripted/big"], "scripted/small": ["scripted/small"]}  # fmt: skip
+        "scripted/big": ["scripted/big"],
+        "scripted/small": ["scripted/small"],
+    }
     assert [c.model for c in engine.calls] == ["big", "small", "big", "small"]
 
 
 def test_alphas_route_once_per_alpha(scripted, tmp_path):
     router = gsm_router(tmp_path / "router", scores=[1.0, 0.5], costs=[30.0, 2.0])
     engine = scripted(adder())
-    args = eval_args(tmp_path, "--graph", "single", "--limit", "1", "--json",
-                     "--router", str(router), "--alphas", "0,1")  # fmt: skip
+    args = eval_args(
+        tmp_path,
+        "--graph",
+        "single",
+        "--limit",
+        "1",
+        "--json",
+        "--router",
+        str(router),
+        "--alphas",
+        "0,1",
+    )
     (tmp_path / "c.toml").write_text(TWO_MODELS)
     assert args.func(args) == 0
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()
@@ -434,7 +576,7 @@ def test_alphas_route_once_per_alpha(scripted, tmp_path):
 
 
 def test_plot_labels_of_nearly_coinciding_points_go_above_and_below():
-    from orchestrator.harness_report import _label_offset
+    from orchestrator.eval.report import _label_offset
 
     drawn = [(264.0, 0.19), (289.0, 0.19), (275.0, 0.09), (560.0, 0.17), (76.0, 0.15)]
     above, below = (4, 4), (4, -11)
@@ -442,18 +584,21 @@ def test_plot_labels_of_nearly_coinciding_points_go_above_and_below():
 
 
 def test_accuracy_axis_leaves_room_above_the_best_point_and_stops_at_one():
-    from orchestrator.harness_report import accuracy_top
+    from orchestrator.eval.report import accuracy_top
 
     assert accuracy_top([0.1, 0.21]) == pytest.approx(0.302)
     assert accuracy_top([0.9, 1.0]) == 1.02
     assert accuracy_top([]) == 1.02
 
 
-@pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--width", "2,0", "width must be between 1 and 64, not 0"),
-    ("--depth", "17", "depth must be between 0 and 16, not 17"),
-    ("--budget-tokens", "0", "budget_tokens must be positive, not 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--width", "2,0", "width must be between 1 and 64, not 0"),
+        ("--depth", "17", "depth must be between 0 and 16, not 17"),
+        ("--budget-tokens", "0", "budget_tokens must be positive, not 0"),
+    ],
+)
 def test_eval_rejects_a_bad_shape_before_any_row(scripted, tmp_path, flag, value, message):
     graph = "deep" if flag == "--depth" else "wide"
     args = eval_args(tmp_path, "--graph", graph, flag, value, "--no-plots")

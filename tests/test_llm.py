@@ -3,9 +3,9 @@ from conftest import scripted_config
 
 from orchestrator.config import ModelConfig, parse_config
 from orchestrator.errors import ProviderError
-from orchestrator.llm import make_chat_model
-from orchestrator.scripted import ScriptedCall, ScriptedFailure
-from orchestrator.seams import EngineReply
+from orchestrator.llm.boundary import make_chat_model
+from orchestrator.protocols import EngineReply
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
 
 MESSAGES = [{"role": "user", "content": "two words"}]
 
@@ -84,8 +84,9 @@ def test_config_models_build(scripted):
 async def test_a_streamed_call_passes_each_piece_on_and_returns_the_whole(scripted):
     engine = scripted(lambda call: "Two steps.\nAnswer: Paris")
     pieces: list[str] = []
-    completion = await model().complete(MESSAGES, temperature=0.3, max_tokens=9, seed=11,
-                                        on_text=pieces.append)  # fmt: skip
+    completion = await model().complete(
+        MESSAGES, temperature=0.3, max_tokens=9, seed=11, on_text=pieces.append
+    )
     assert pieces == ["Two ", "steps.\n", "Answer: ", "Paris"]
     assert completion.text == "Two steps.\nAnswer: Paris"
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (2, 4)
@@ -104,7 +105,8 @@ async def test_a_streamed_call_is_retried_while_nothing_was_passed_on(scripted):
 
     engine = scripted(respond)
     pieces: list[str] = []
-    completion = await model(max_retries=1).complete(MESSAGES, temperature=0, max_tokens=5,
-                                                     on_text=pieces.append)  # fmt: skip
+    completion = await model(max_retries=1).complete(
+        MESSAGES, temperature=0, max_tokens=5, on_text=pieces.append
+    )
     assert completion.text == "fine now" and pieces == ["fine ", "now"]
     assert len(engine.calls) == 2

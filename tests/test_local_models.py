@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import ConfigError, ModelPackageError, ProviderError
-from orchestrator.local_engine import LocalEngine, local_threads
-from orchestrator.local_models import (
+from orchestrator.llm.local_engine import LocalEngine, local_threads
+from orchestrator.llm.local_models import (
     DEFAULT_SEED,
     LOCAL_MODELS,
     LocalModelSpec,
@@ -232,7 +232,9 @@ async def test_replies_and_usage_match_llama_cpp_and_stream_in_pieces(
     usage = direct["usage"]
     assert reply.text == direct["choices"][0]["message"]["content"]
     assert (reply.prompt_tokens, reply.completion_tokens) == (
-        usage["prompt_tokens"], usage["completion_tokens"])  # fmt: skip
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
+    )
     assert reply.finish_reason == direct["choices"][0]["finish_reason"]
     assert len(pieces) > 1 and "".join(pieces) == reply.text
 
@@ -241,10 +243,17 @@ async def test_replies_and_usage_match_llama_cpp_and_stream_in_pieces(
 async def test_a_cancelled_call_stops_generating_and_frees_the_model(engine: LocalEngine) -> None:
     story = [{"role": "user", "content": "Write a very long story about a dragon."}]
     pieces: list[str] = []
-    call = asyncio.ensure_future(engine.generate(
-        SMALL, story, temperature=0.0, max_tokens=3000, seed=1, json_mode=False,
-        on_text=pieces.append,
-    ))  # fmt: skip
+    call = asyncio.ensure_future(
+        engine.generate(
+            SMALL,
+            story,
+            temperature=0.0,
+            max_tokens=3000,
+            seed=1,
+            json_mode=False,
+            on_text=pieces.append,
+        )
+    )
     while len(pieces) < 3:
         await asyncio.sleep(0.01)
     call.cancel()
@@ -367,8 +376,12 @@ async def test_a_seeded_completion_is_the_same_text_on_one_thread_or_two() -> No
     texts = []
     for threads in (1, 2):
         reply = await LocalEngine(n_threads=threads).generate(
-            f"local/{SMALL}", QUESTION, temperature=0.7, max_tokens=48, seed=7,
+            f"local/{SMALL}",
+            QUESTION,
+            temperature=0.7,
+            max_tokens=48,
+            seed=7,
             json_mode=False,
-        )  # fmt: skip
+        )
         texts.append(reply.text)
     assert texts[0] == texts[1] and texts[0]

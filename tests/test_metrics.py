@@ -1,6 +1,6 @@
 import pytest
 
-from orchestrator.metrics import (
+from orchestrator.qa.scoring import (
     exact_match,
     extract_answer,
     extract_letter,
@@ -51,8 +51,12 @@ def test_numbers():
         ("gsm8k", "she earns 1,234 in total", ["#### 1234"], 1.0),
         ("gsm8k", "Answer: 17", ["18"], 0.0),
         ("gsm8k", "no number here", ["18"], 0.0),
-        ("math500", "\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}",
-         ["\\left( 3, \\frac{\\pi}{2} \\right)"], 1.0),
+        (
+            "math500",
+            "\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}",
+            ["\\left( 3, \\frac{\\pi}{2} \\right)"],
+            1.0,
+        ),
         ("math500", "Answer: \\dfrac{1}{2}", ["0.5"], 1.0),
         ("math500", "Answer: 10^\\circ", ["10"], 1.0),
         ("math500", "Answer: 3", ["4"], 0.0),
@@ -67,7 +71,7 @@ def test_numbers():
         # 2 of 4 predicted tokens are in the gold: P = 1/2, R = 1, F1 = 2/3
         ("f1", "Answer: James Madison, 4th president", ["james madison"], 2 / 3),
     ],
-)  # fmt: skip
+)
 def test_score_by_dataset(dataset, prediction, answers, expected):
     assert score(dataset, prediction, answers) == pytest.approx(expected)
 
@@ -84,5 +88,11 @@ def test_yes_no_and_kinds():
     assert yes_no("I believe the answer is no.") == "no"
     assert yes_no("maybe") is None
     kinds = {d: kind_for(d) for d in ("gsm8k", "math500", "mmlu", "strategyqa", "musique", "f1")}
-    assert kinds == {"gsm8k": "numeric", "math500": "math", "mmlu": "choice",
-                     "strategyqa": "yesno", "musique": "em", "f1": "f1"}  # fmt: skip
+    assert kinds == {
+        "gsm8k": "numeric",
+        "math500": "math",
+        "mmlu": "choice",
+        "strategyqa": "yesno",
+        "musique": "em",
+        "f1": "f1",
+    }

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orchestrator import embedding
-from orchestrator.embedding import make_embedder, packaged_model_dir
+from orchestrator.embeddings import embedders as embedding
+from orchestrator.embeddings.embedders import make_embedder, packaged_model_dir
 from orchestrator.errors import ModelPackageError
 from orchestrator.packaged_weights import PackagedArchive, split_packages, unpacked_folder
 

@@ -11,8 +11,13 @@ SCRIPT = Path(__file__).parents[1] / "bench" / "paired_flips.py"
 
 
 def _row(qid: str, configuration: str, answer: str, correct: bool) -> dict[str, object]:
-    return {"dataset": "gsm8k", "question_id": qid, "configuration": configuration,
-            "answer": answer, "correct": correct}  # fmt: skip
+    return {
+        "dataset": "gsm8k",
+        "question_id": qid,
+        "configuration": configuration,
+        "answer": answer,
+        "correct": correct,
+    }
 
 
 def test_counts_flips_and_tests_their_split(tmp_path: Path) -> None:
@@ -25,8 +30,10 @@ def test_counts_flips_and_tests_their_split(tmp_path: Path) -> None:
 
     out = subprocess.run(
         [sys.executable, str(SCRIPT), str(results), "A", "B"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     # 6 right→wrong, 0 wrong→right: two-sided p = 2 / 2**6 = 0.03125
     assert "all: 7 questions, 1 same answer, 6 right→wrong, 0 wrong→right, " in out

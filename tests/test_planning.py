@@ -3,7 +3,7 @@ import json
 import pytest
 
 from orchestrator.errors import PlanningError
-from orchestrator.planning import parse_plan, ready_subqueries
+from orchestrator.graph.planning import parse_plan, ready_subqueries
 
 
 def test_parses_fenced_json_and_fills_ids():
@@ -26,12 +26,18 @@ def test_bare_list_and_unknown_dependencies_dropped():
         ("no json here", "contains no JSON"),
         ('{"subqueries": []}', "no 'subqueries' list"),
         ('{"subqueries": [{"id": "q1"}]}', "has no 'question'"),
-        ('{"subqueries": [{"id": "q1", "question": "A"}, {"id": "q1", "question": "B"}]}', "repeats"),
-        ('{"subqueries": [{"id": "a", "question": "A", "depends_on": ["b"]},'
-         ' {"id": "b", "question": "B", "depends_on": ["a"]}]}', "cycle among a, b"),
+        (
+            '{"subqueries": [{"id": "q1", "question": "A"}, {"id": "q1", "question": "B"}]}',
+            "repeats",
+        ),
+        (
+            '{"subqueries": [{"id": "a", "question": "A", "depends_on": ["b"]},'
+            ' {"id": "b", "question": "B", "depends_on": ["a"]}]}',
+            "cycle among a, b",
+        ),
         ('{"subqueries": [{"question": "' + "x" * 1_000_000 + '"}]}', "1000000 characters long"),
     ],
-)  # fmt: skip
+)
 def test_unusable_plans_are_named(text, message):
     with pytest.raises(PlanningError, match=message):
         parse_plan(text, 5)
@@ -47,8 +53,17 @@ def test_clipped_and_extra_keys_ignored():
 
 
 def test_ready_waves():
-    plan = parse_plan(json.dumps({"subqueries": [
-        {"id": "a", "question": "A"}, {"id": "b", "question": "B", "depends_on": ["a"]},
-        {"id": "c", "question": "C"}]}), 5)  # fmt: skip
+    plan = parse_plan(
+        json.dumps(
+            {
+                "subqueries": [
+                    {"id": "a", "question": "A"},
+                    {"id": "b", "question": "B", "depends_on": ["a"]},
+                    {"id": "c", "question": "C"},
+                ]
+            }
+        ),
+        5,
+    )
     assert [sq["id"] for sq in ready_subqueries(plan, set())] == ["a", "c"]
     assert [sq["id"] for sq in ready_subqueries(plan, {"a", "c"})] == ["b"]

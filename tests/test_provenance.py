@@ -2,12 +2,17 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from orchestrator.provenance import code_version, git_revision
+from orchestrator.eval.provenance import code_version, git_revision
 
 
 def git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                          cwd=folder, capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.cli.router import add_router_parser
 from orchestrator.errors import InputError, RouterArtifactError
-from orchestrator.router_artifact import load_router
-from orchestrator.router_cli import add_router_parser
-from orchestrator.scripted import ScriptedCall, count_tokens
+from orchestrator.routing.artifact import load_router
+from orchestrator.testing.scripted import ScriptedCall, count_tokens
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "routing_tiny.jsonl"
@@ -28,8 +28,23 @@ def fit_tiny(tmp_path, clustering: str | None = "global"):
     out = tmp_path / "router"
     cache = str(tmp_path / "cache")
     chosen = ["--clustering", clustering] if clustering else []
-    assert run("fit", "--data", str(TINY), "--out", str(out), "--k", "1", *chosen,
-               "--embedder", "hashing-64", "--cache-dir", cache) == 0  # fmt: skip
+    assert (
+        run(
+            "fit",
+            "--data",
+            str(TINY),
+            "--out",
+            str(out),
+            "--k",
+            "1",
+            *chosen,
+            "--embedder",
+            "hashing-64",
+            "--cache-dir",
+            cache,
+        )
+        == 0
+    )
     return out, cache
 
 
@@ -54,8 +69,24 @@ def test_fit_writes_an_artifact(tmp_path, capsys):
 
 def test_fit_with_the_papers_in_cluster_scale(tmp_path):
     out = tmp_path / "paper"
-    assert run("fit", "--data", str(TINY), "--out", str(out), "--k", "1", "--scale", "cluster",
-               "--embedder", "hashing-64", "--cache-dir", str(tmp_path / "cache")) == 0  # fmt: skip
+    assert (
+        run(
+            "fit",
+            "--data",
+            str(TINY),
+            "--out",
+            str(out),
+            "--k",
+            "1",
+            "--scale",
+            "cluster",
+            "--embedder",
+            "hashing-64",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        )
+        == 0
+    )
     assert json.loads((out / "router.json").read_text())["config"]["scale"] == "cluster"
 
 
@@ -63,8 +94,24 @@ def test_eval_json_matches_the_hand_computed_report(fitted, capsys, tmp_path):
     out, cache = fitted
     capsys.readouterr()
     plot = tmp_path / "curve.png"
-    assert run("eval", "--router", str(out), "--data", str(TINY), "--alphas", "0,0.4", "1",
-               "--json", "--cache-dir", cache, "--plot", str(plot)) == 0  # fmt: skip
+    assert (
+        run(
+            "eval",
+            "--router",
+            str(out),
+            "--data",
+            str(TINY),
+            "--alphas",
+            "0,0.4",
+            "1",
+            "--json",
+            "--cache-dir",
+            cache,
+            "--plot",
+            str(plot),
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 6 and report["datasets"] == {"math": 4, "trivia": 2}
     assert report["best_single"] == pytest.approx({"model": "big", "accuracy": 0.625, "cost": 0.08})
@@ -90,12 +137,18 @@ def test_eval_prints_a_table_without_json(fitted, capsys):
 def test_route_writes_one_line_per_query_in_order(fitted, capsys):
     out, cache = fitted
     capsys.readouterr()
-    assert run("route", "--router", str(out), "--data", str(TINY), "--alpha", "0",
-               "--cache-dir", cache) == 0  # fmt: skip
+    assert (
+        run(
+            "route", "--router", str(out), "--data", str(TINY), "--alpha", "0", "--cache-dir", cache
+        )
+        == 0
+    )
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     # k=1 and 5 bags: each bag's one cluster votes
-    assert lines == [{"index": i, "model": "small", "clusters": [0, 1, 2, 3, 4]}
-                     for i in ["m1", "m2", "m3", "m4", "t1", "t2"]]  # fmt: skip
+    assert lines == [
+        {"index": i, "model": "small", "clusters": [0, 1, 2, 3, 4]}
+        for i in ["m1", "m2", "m3", "m4", "t1", "t2"]
+    ]
 
 
 def test_route_accepts_plain_queries_without_records(fitted, tmp_path, capsys):
@@ -115,19 +168,50 @@ def test_update_adds_a_model(fitted, tmp_path, capsys):
     out, cache = fitted
     outcomes = tmp_path / "new.jsonl"
     rows = [json.loads(x) for x in TINY.read_text().splitlines()]
-    outcomes.write_text("".join(
-        json.dumps({"query": r["query"], "dataset": r["dataset"], "index": r["index"],
-                    "records": {"new": 1.0}, "usages": {"new": {"cost": 0.005}}}) + "\n"
-        for r in rows[:4]
-    ))  # fmt: skip
-    assert run("update", "--router", str(out), "--data", str(outcomes), "--out",
-               str(tmp_path / "r2"), "--cache-dir", cache) == 0  # fmt: skip
+    outcomes.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "query": r["query"],
+                    "dataset": r["dataset"],
+                    "index": r["index"],
+                    "records": {"new": 1.0},
+                    "usages": {"new": {"cost": 0.005}},
+                }
+            )
+            + "\n"
+            for r in rows[:4]
+        )
+    )
+    assert (
+        run(
+            "update",
+            "--router",
+            str(out),
+            "--data",
+            str(outcomes),
+            "--out",
+            str(tmp_path / "r2"),
+            "--cache-dir",
+            cache,
+        )
+        == 0
+    )
     assert "added ['new']" in capsys.readouterr().out
     updated = load_router(tmp_path / "r2")
     assert updated.models == ["big", "small", "new"]
     capsys.readouterr()
-    run("route", "--router", str(tmp_path / "r2"), "--data", str(TINY), "--alpha", "1",
-        "--cache-dir", cache)  # fmt: skip
+    run(
+        "route",
+        "--router",
+        str(tmp_path / "r2"),
+        "--data",
+        str(TINY),
+        "--alpha",
+        "1",
+        "--cache-dir",
+        cache,
+    )
     assert {json.loads(x)["model"] for x in capsys.readouterr().out.splitlines()} == {"new"}
 
 
@@ -138,8 +222,9 @@ def test_user_errors_are_one_line_orchestrator_errors(fitted, tmp_path):
     with pytest.raises(InputError, match="data file not found"):
         run("eval", "--router", str(out), "--data", str(tmp_path / "x.jsonl"))
     with pytest.raises(InputError, match="--alphas takes numbers in \\[0, 1\\]"):
-        run("eval", "--router", str(out), "--data", str(TINY), "--alphas", "2",
-            "--cache-dir", cache)  # fmt: skip
+        run(
+            "eval", "--router", str(out), "--data", str(TINY), "--alphas", "2", "--cache-dir", cache
+        )
     other = tmp_path / "other"
     shutil.copytree(out, other)
     document = json.loads((other / "router.json").read_text())
@@ -159,9 +244,11 @@ def test_main_cli_prints_the_error_and_exits_2(tmp_path, capsys):
 
 
 def test_help_imports_nothing_heavy():
-    probe = ("import sys, orchestrator.router_cli; "
-             "print(sorted(m for m in ('numpy', 'sklearn', 'torch', 'litellm', 'rich') "
-             "if m in sys.modules))")  # fmt: skip
+    probe = (
+        "import sys, orchestrator.cli.router; "
+        "print(sorted(m for m in ('numpy', 'sklearn', 'torch', 'litellm', 'rich') "
+        "if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip() == "[]"
 
@@ -170,8 +257,13 @@ QA_ROWS = [
     {"id": "g1", "question": "Tom has 3 apples and buys 4. How many now?", "answers": ["7"]},
     {"id": "g2", "question": "What is 6 times 7?", "answers": ["42"]},
 ]
-ARC_ROW = {"id": "a1", "question": "Which is a mammal?", "choices": ["Shark", "Whale"],
-           "labels": ["A", "B"], "answers": ["B"]}  # fmt: skip
+ARC_ROW = {
+    "id": "a1",
+    "question": "Which is a mammal?",
+    "choices": ["Shark", "Whale"],
+    "labels": ["A", "B"],
+    "answers": ["B"],
+}
 CONFIG = """
 [[models]]
 id = "scripted/big"
@@ -194,7 +286,7 @@ def answer_by_model(call: ScriptedCall) -> str:
 
 
 def raise_failure() -> None:
-    from orchestrator.scripted import ScriptedFailure
+    from orchestrator.testing.scripted import ScriptedFailure
 
     raise ScriptedFailure("bad_request", "scripted refusal")
 
@@ -214,13 +306,26 @@ def test_profile_writes_exactly_the_expected_rows_and_resumes(scripted, qa_files
     engine = scripted(answer_by_model)
     gsm, arc, config = qa_files
     out = tmp_path / "outcomes.jsonl"
-    argv = ("profile", "--models", "scripted/big,scripted/small", "--data", str(gsm),
-            "--data", str(arc), "--out", str(out), "--config", str(config))  # fmt: skip
+    argv = (
+        "profile",
+        "--models",
+        "scripted/big,scripted/small",
+        "--data",
+        str(gsm),
+        "--data",
+        str(arc),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+    )
     assert run(*argv) == 0
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(r["dataset"], r["index"]) for r in rows] == [
-        ("gsm8k", "g1"), ("gsm8k", "g2"), ("arc_challenge", "a1")
-    ]  # fmt: skip
+        ("gsm8k", "g1"),
+        ("gsm8k", "g2"),
+        ("arc_challenge", "a1"),
+    ]
     assert [r["records"] for r in rows] == [
         {"scripted/big": 1.0, "scripted/small": None},  # small failed: null, not 0
         {"scripted/big": 0.0, "scripted/small": 1.0},  # big said B to a number question
@@ -229,10 +334,13 @@ def test_profile_writes_exactly_the_expected_rows_and_resumes(scripted, qa_files
     assert rows[0]["query"] == QA_ROWS[0]["question"] and "scripted/small" not in rows[0]["usages"]
     call = next(c for c in engine.calls_to("big") if "apples" in c.prompt)
     prompt_tokens = sum(count_tokens(m["content"]) for m in call.messages)
-    assert rows[0]["usages"]["scripted/big"] == pytest.approx({
-        "prompt_tokens": prompt_tokens, "completion_tokens": 3,
-        "cost": (prompt_tokens * 10.0 + 3 * 30.0) / 1e6,
-    })  # fmt: skip
+    assert rows[0]["usages"]["scripted/big"] == pytest.approx(
+        {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": 3,
+            "cost": (prompt_tokens * 10.0 + 3 * 30.0) / 1e6,
+        }
+    )
     assert any("B. Whale" in c.prompt for c in engine.calls_to("big"))
     assert call.temperature == 0.0 and call.seed == 0
     # resumable: a re-run skips what is there, a torn last line is redone
@@ -249,11 +357,36 @@ def test_profile_rows_fit_a_router(scripted, qa_files, tmp_path):
     scripted(answer_by_model)
     gsm, arc, config = qa_files
     out = tmp_path / "outcomes.jsonl"
-    run("profile", "--models", "scripted/big,scripted/small", "--data", str(gsm), "--data",
-        str(arc), "--out", str(out), "--config", str(config), "--limit", "1")  # fmt: skip
+    run(
+        "profile",
+        "--models",
+        "scripted/big,scripted/small",
+        "--data",
+        str(gsm),
+        "--data",
+        str(arc),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+        "--limit",
+        "1",
+    )
     assert len(out.read_text().splitlines()) == 2  # first question of each file
-    assert run("fit", "--data", str(out), "--out", str(tmp_path / "r"), "--embedder",
-               "hashing-16", "--cache-dir", str(tmp_path / "c")) == 0  # fmt: skip
+    assert (
+        run(
+            "fit",
+            "--data",
+            str(out),
+            "--out",
+            str(tmp_path / "r"),
+            "--embedder",
+            "hashing-16",
+            "--cache-dir",
+            str(tmp_path / "c"),
+        )
+        == 0
+    )
     assert load_router(tmp_path / "r").models == ["scripted/big", "scripted/small"]
 
 
@@ -263,8 +396,22 @@ def test_fit_and_route_with_the_real_embedders(tmp_path, capsys):
         if name == "wordllama":
             pytest.importorskip("wordllama")
         out = tmp_path / name
-        assert run("fit", "--data", str(TINY), "--out", str(out), "--k", "2", "--embedder",
-                   name, "--cache-dir", str(tmp_path / "c")) == 0  # fmt: skip
+        assert (
+            run(
+                "fit",
+                "--data",
+                str(TINY),
+                "--out",
+                str(out),
+                "--k",
+                "2",
+                "--embedder",
+                name,
+                "--cache-dir",
+                str(tmp_path / "c"),
+            )
+            == 0
+        )
         router = load_router(out)
         assert router.dim == (384 if name == "all-MiniLM-L6-v2" else 256)
         capsys.readouterr()
@@ -274,13 +421,14 @@ def test_fit_and_route_with_the_real_embedders(tmp_path, capsys):
 
 
 def test_open_qa_records_are_token_f1_other_datasets_keep_their_metric():
-    from orchestrator.profiling import record_score
-    from orchestrator.qa_data import QARecord
+    from orchestrator.qa.data import QARecord
+    from orchestrator.routing.profiling import record_score
 
     hotpot = QARecord("h1", "hotpotqa_distractor", "Who covered it?", ("Love and Theft",))
     # the answer inside a sentence: EM 0, F1 = 2·P·R/(P+R) with P = 3/8 tokens, R = 3/3
     assert record_score(hotpot, "It was covered by the duo Love and Theft.") == pytest.approx(
-        2 * (3 / 8) / (3 / 8 + 1))  # fmt: skip
+        2 * (3 / 8) / (3 / 8 + 1)
+    )
     assert record_score(hotpot, "Answer: Love and Theft") == 1.0
     gsm = QARecord("g1", "gsm8k", "How many?", ("42",))
     assert record_score(gsm, "so 40 + 2 = 42.\nAnswer: 42") == 1.0
@@ -294,8 +442,16 @@ def test_fit_with_the_frontier_names_the_models_it_never_routes_to(tmp_path, cap
         row["usages"]["waste"] = row["usages"]["big"]
     data = tmp_path / "waste.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    common = ["--data", str(data), "--k", "1", "--embedder", "hashing-64",
-              "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    common = [
+        "--data",
+        str(data),
+        "--k",
+        "1",
+        "--embedder",
+        "hashing-64",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     assert run("fit", *common, "--out", str(tmp_path / "f"), "--frontier") == 0
     assert (
         "never routes to waste: on no dataset's cost-accuracy frontier" in capsys.readouterr().out

@@ -4,12 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from orchestrator.cluster_tables import choose_k
-from orchestrator.embedding import HashingEmbedder
+from orchestrator.embeddings.embedders import HashingEmbedder
 from orchestrator.errors import InputError, RouterArtifactError
-from orchestrator.router_artifact import load_router, save_router
-from orchestrator.routing import ClusterRouter, FixedRouter
-from orchestrator.seams import Router
+from orchestrator.protocols import Router
+from orchestrator.routing.artifact import load_router, save_router
+from orchestrator.routing.cluster_tables import choose_k
+from orchestrator.routing.router import ClusterRouter, FixedRouter
 
 MODELS = ["big", "mid", "small"]
 
@@ -91,8 +91,9 @@ def test_table_scale_counts_every_dataset_equally():
     # thrift divided by the weight: the large dataset saves first, the small one keeps accuracy
     assert router.route(A, 0.5).scores == pytest.approx({"big": 0.5, "small": 0.75}, abs=1e-5)
     assert [router.route(v, 0.5).model for v in (A, B)] == ["small", "big"]
-    paper = ClusterRouter.fit(x, scores, costs, ["big", "small"], datasets=datasets,
-                              scale="cluster", **fit)  # fmt: skip
+    paper = ClusterRouter.fit(
+        x, scores, costs, ["big", "small"], datasets=datasets, scale="cluster", **fit
+    )
     assert paper.route(A, 0.55).model == paper.route(B, 0.55).model == "big"
 
 
@@ -208,9 +209,14 @@ def test_save_load_gives_identical_decisions(tmp_path):
     scores = (rng.random((120, 3)) < 0.6).astype(float)
     scores[rng.random((120, 3)) < 0.1] = np.nan
     router = ClusterRouter.fit(
-        x, scores, rng.random((120, 3)), MODELS, embedder_name=embedder.name, k=6,
+        x,
+        scores,
+        rng.random((120, 3)),
+        MODELS,
+        embedder_name=embedder.name,
+        k=6,
         meta={"text_field": "query"},
-    )  # fmt: skip
+    )
     save_router(router, tmp_path / "r")
     loaded = load_router(tmp_path / "r", embedder_name=embedder.name, embedder_dim=32)
     assert loaded.models == MODELS and loaded.config == router.config
@@ -263,31 +269,45 @@ def edit_json(folder, change):
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda f: (f / "router.json").write_text((f / "router.json").read_text()[:200]),
-         "not valid JSON at line"),
+        (
+            lambda f: (f / "router.json").write_text((f / "router.json").read_text()[:200]),
+            "not valid JSON at line",
+        ),
         (lambda f: (f / "centroids.npy").unlink(), "centroids.npy is missing"),
-        (lambda f: (f / "centroids.npy").write_bytes((f / "centroids.npy").read_bytes()[:90]),
-         "checksum differs"),
+        (
+            lambda f: (f / "centroids.npy").write_bytes((f / "centroids.npy").read_bytes()[:90]),
+            "checksum differs",
+        ),
         (lambda f: (f / "router.json").unlink(), "no router at"),
-        (lambda f: edit_json(f, lambda d: d["clusters"][0]["scores"].update(big=1.5)),
-         "scores\\['big'\\] = 1.5 is not a number in \\[0.0, 1.0\\]"),
+        (
+            lambda f: edit_json(f, lambda d: d["clusters"][0]["scores"].update(big=1.5)),
+            "scores\\['big'\\] = 1.5 is not a number in \\[0.0, 1.0\\]",
+        ),
         (lambda f: edit_json(f, lambda d: d["clusters"][1].update(size=0)), "cluster 1 is empty"),
         (lambda f: edit_json(f, lambda d: d["clusters"].pop()), "expected \\(1, 3\\)"),
-        (lambda f: edit_json(f, lambda d: d["clusters"][0]["costs"].pop("mid")),
-         "must list exactly the models"),
+        (
+            lambda f: edit_json(f, lambda d: d["clusters"][0]["costs"].pop("mid")),
+            "must list exactly the models",
+        ),
         (lambda f: edit_json(f, lambda d: d.update(format_version=7)), "format_version 7"),
         (lambda f: edit_json(f, lambda d: d["config"].update(vote="loud")), "invalid config"),
         (lambda f: edit_json(f, lambda d: d.pop("models")), "field 'models' is missing"),
         (lambda f: edit_json(f, lambda d: d["embedder"].update(dim="3")), "'dim' is missing"),
-        (lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=-1)),
-         "bag = -1 is not a clustering number"),
-        (lambda f: edit_json(f, lambda d: d["clusters"][0].update(weight=0)),
-         "weight = 0 is not a number in"),
+        (
+            lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=-1)),
+            "bag = -1 is not a clustering number",
+        ),
+        (
+            lambda f: edit_json(f, lambda d: d["clusters"][0].update(weight=0)),
+            "weight = 0 is not a number in",
+        ),
         (lambda f: edit_json(f, lambda d: d["config"].update(scale="galaxy")), "invalid config"),
-        (lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=1)),
-         "tables hold 2 clusterings, the config 1"),
+        (
+            lambda f: edit_json(f, lambda d: d["clusters"][0].update(bag=1)),
+            "tables hold 2 clusterings, the config 1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_damaged_artifacts_give_one_clear_error(artifact, damage, message):
     damage(artifact)
     with pytest.raises(RouterArtifactError, match=message) as info:
@@ -302,13 +322,23 @@ def test_per_dataset_clustering_never_mixes_datasets():
     x = rng.normal(size=(90, 8)).astype(np.float32)  # no structure: global k-means would mix
     datasets = ["gsm8k"] * 60 + ["mmlu"] * 30
     scores = rng.random((90, 2))
-    router = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6, bags=1,
-                               clustering="per-dataset", datasets=datasets)  # fmt: skip
+    router = ClusterRouter.fit(
+        x,
+        scores,
+        None,
+        ["a", "b"],
+        embedder_name="t",
+        k=6,
+        bags=1,
+        clustering="per-dataset",
+        datasets=datasets,
+    )
     assert router.k == 6 and router.config.clustering == "per-dataset"
     # clusters 0-3 hold exactly gsm8k's 60 queries (k shared out by size), 4-5 mmlu's 30
     assert router.tables.sizes[:4].sum() == 60 and router.tables.sizes[4:].sum() == 30
-    glob = ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", k=6, bags=1,
-                             clustering="global")  # fmt: skip
+    glob = ClusterRouter.fit(
+        x, scores, None, ["a", "b"], embedder_name="t", k=6, bags=1, clustering="global"
+    )
     assert glob.tables.sizes[:4].sum() != 60 or glob.tables.sizes[4:].sum() != 30
     with pytest.raises(InputError, match="one dataset name per query"):
         ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="t", datasets=["gsm8k"])

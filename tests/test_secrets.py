@@ -7,8 +7,8 @@ import pytest
 from fake_fixtures import SECRET, graph_responder, orchestrator, stage
 
 from orchestrator.config import parse_config, to_toml
-from orchestrator.fake_openai import FakeOpenAI, Reply, Request
 from orchestrator.secrets import REDACTED, RedactingFilter, api_key, redact
+from orchestrator.testing.fake_openai import FakeOpenAI, Reply, Request
 
 # Not key-shaped: only an explicit list of configured secrets can catch this one.
 PLAIN_SECRET = "q7Wm2Xv9Lp4Rt8Zk3Nc6Hb1Jd5Fg0Sy"
@@ -55,8 +55,11 @@ def test_redacting_filter_rewrites_message_and_arguments(caplog):
     log.addFilter(RedactingFilter([PLAIN_SECRET]))
     try:
         with caplog.at_level(logging.DEBUG, logger=log.name):
-            log.debug("calling with %s and headers %r", PLAIN_SECRET,
-                      {"Authorization": f"Bearer {SECRET}"})  # fmt: skip
+            log.debug(
+                "calling with %s and headers %r",
+                PLAIN_SECRET,
+                {"Authorization": f"Bearer {SECRET}"},
+            )
     finally:
         log.filters.clear()
     assert caplog.records and "calling with" in caplog.text
@@ -73,9 +76,19 @@ def test_keys_come_only_from_the_named_environment_variable(monkeypatch):
 
 def test_config_show_never_prints_a_key(monkeypatch):
     monkeypatch.setenv("FAKE_KEY", SECRET)
-    cfg = parse_config({"models": [{"id": "openai/x", "input_usd_per_mtok": 1,
-                                    "output_usd_per_mtok": 1, "api_key_env": "FAKE_KEY",
-                                    "api_base": f"https://h/v1?key={PLAIN_SECRET}"}]})  # fmt: skip
+    cfg = parse_config(
+        {
+            "models": [
+                {
+                    "id": "openai/x",
+                    "input_usd_per_mtok": 1,
+                    "output_usd_per_mtok": 1,
+                    "api_key_env": "FAKE_KEY",
+                    "api_base": f"https://h/v1?key={PLAIN_SECRET}",
+                }
+            ]
+        }
+    )
     text = to_toml(cfg)
     assert 'api_key_env = "FAKE_KEY"' in text
     assert_clean(text, SECRET, PLAIN_SECRET)

@@ -15,10 +15,10 @@ from conftest import default_responder, kind_of, scripted_config
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
-from orchestrator.scripted import ScriptedCall, ScriptedFailure, count_tokens
-from orchestrator.seams import RouteDecision
-from orchestrator.server import create_app
-from orchestrator.server_requests import ServerLimits
+from orchestrator.protocols import RouteDecision
+from orchestrator.serve.app import create_app
+from orchestrator.serve.requests import ServerLimits
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure, count_tokens
 
 Serve = Callable[..., str]
 
@@ -128,10 +128,14 @@ def test_openai_client_gets_the_orchestrated_answer_routed_model_and_cost(serve,
 def test_openai_client_streams_content_then_usage_then_done(serve, scripted):
     engine = scripted()
     base = serve(cfg(graph={"width": 2}))
-    chunks = list(client(base).chat.completions.create(
-        model="orchestrator/wide", messages=CONVERSATION, stream=True,
-        stream_options={"include_usage": True},
-    ))  # fmt: skip
+    chunks = list(
+        client(base).chat.completions.create(
+            model="orchestrator/wide",
+            messages=CONVERSATION,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert content == "University of Cambridge"
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) == 3
@@ -155,8 +159,11 @@ def _timed_chunks(base: str, body: dict[str, Any]) -> list[tuple[float, dict[str
 
 
 def _deltas(timed: list[tuple[float, dict[str, Any]]], key: str) -> list[str]:
-    return [c["choices"][0]["delta"][key] for _, c in timed
-            if c["choices"] and c["choices"][0]["delta"].get(key)]  # fmt: skip
+    return [
+        c["choices"][0]["delta"][key]
+        for _, c in timed
+        if c["choices"] and c["choices"][0]["delta"].get(key)
+    ]
 
 
 def test_stream_sends_the_synthesis_as_it_is_written(serve, scripted):
@@ -168,8 +175,9 @@ def test_stream_sends_the_synthesis_as_it_is_written(serve, scripted):
     synthesis = "The sub-answers say so.\nAnswer: University of Cambridge"
     assert "".join(_deltas(timed, "reasoning_content")) == synthesis
     assert _deltas(timed, "content") == ["University", " of", " Cambridge"]
-    first_piece = next(t for t, c in timed if c["choices"] and c["choices"][0]["delta"].get(
-        "reasoning_content"))  # fmt: skip
+    first_piece = next(
+        t for t, c in timed if c["choices"] and c["choices"][0]["delta"].get("reasoning_content")
+    )
     finished, last = next((t, c) for t, c in timed if c["choices"][0]["finish_reason"])
     assert finished - first_piece >= 0.5  # 7 pieces, 0.1 s apart: sent as they came
     assert timed[0][1]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
@@ -207,7 +215,7 @@ def test_a_failed_synthesis_streams_the_fallback_answer_at_the_end(serve, script
 
 
 def test_request_seed_is_the_base_of_every_sample_seed(serve, scripted):
-    from orchestrator.nodes import sample_seed
+    from orchestrator.graph.nodes import sample_seed
 
     engine = scripted()
     base = serve(cfg(graph={"width": 2}))
@@ -222,8 +230,11 @@ def test_request_seed_is_the_base_of_every_sample_seed(serve, scripted):
 def test_stream_carries_progress_comments_and_ends_with_done(serve, scripted):
     scripted()
     base = serve(cfg(graph={"width": 2}))
-    body = {"model": "orchestrator/wide", "stream": True,
-            "messages": [{"role": "user", "content": "Which is older?"}]}  # fmt: skip
+    body = {
+        "model": "orchestrator/wide",
+        "stream": True,
+        "messages": [{"role": "user", "content": "Which is older?"}],
+    }
     with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=30) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         assert r.headers["x-orchestrator-run-id"]
@@ -288,14 +299,23 @@ def test_pool_model_streams_and_its_failures_map_to_http_errors(serve, scripted)
 
     engine = scripted(respond)
     base = serve(cfg(budget={"max_cost_usd": 0.01}))
-    chunks = list(client(base).chat.completions.create(
-        model="scripted/small", messages=ASK, stream=True, stream_options={"include_usage": True}
-    ))  # fmt: skip
+    chunks = list(
+        client(base).chat.completions.create(
+            model="scripted/small",
+            messages=ASK,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
         "Paris is the capital."
     )
     assert [c.choices[0].delta.content for c in chunks if c.choices][1:-1] == [
-        "Paris ", "is ", "the ", "capital."]  # as the model wrote them  # fmt: skip
+        "Paris ",
+        "is ",
+        "the ",
+        "capital.",
+    ]  # as the model wrote them
     assert chunks[-1].usage.completion_tokens == 4 and len(engine.calls) == 1
     url = f"{base}/v1/chat/completions"
     failing = {"model": "scripted/small", "messages": ASK, "seed": 1}
@@ -328,8 +348,13 @@ def test_models_health_and_ready_list_policies_and_pool(serve, scripted):
     scripted()
     base = serve(cfg())
     ids = [m.id for m in client(base).models.list().data]
-    assert ids == ["orchestrator/wide", "orchestrator/deep", "orchestrator/single",
-                   "scripted/big", "scripted/small"]  # fmt: skip
+    assert ids == [
+        "orchestrator/wide",
+        "orchestrator/deep",
+        "orchestrator/single",
+        "scripted/big",
+        "scripted/small",
+    ]
     assert httpx.get(f"{base}/health").json() == {"status": "ok"}
     ready = httpx.get(f"{base}/ready").json()
     assert ready["status"] == "ready" and ready["models"] == ["scripted/big", "scripted/small"]
@@ -358,26 +383,50 @@ def _error(response: httpx.Response, status: int, code: str, param: str | None =
     assert error["code"] == code and error["param"] == param
 
 
-@pytest.mark.parametrize(("body", "status", "code", "param"), [
-    ({"model": "orchestrator/wide?width=17", "messages": ASK}, 400, "invalid_policy", "model"),
-    ({"model": "orchestrator/wide?alpha=2", "messages": ASK}, 400, "invalid_policy", "model"),
-    ({"model": "orchestrator/wide?beta=1", "messages": ASK}, 400, "invalid_policy", "model"),
-    ({"model": "orchestrator/wide?width=x", "messages": ASK}, 400, "invalid_policy", "model"),
-    ({"model": "orchestrator/wide", "messages": ASK, "max_tokens": 4097}, 400,
-     "max_tokens_too_large", "max_tokens"),
-    ({"model": "orchestrator/wide", "messages": ASK * 65}, 400, "too_many_messages", "messages"),
-    ({"model": "orchestrator/wide", "messages": []}, 400, "invalid_value", "messages"),
-    ({"model": "orchestrator/wide", "messages": [{"role": "system", "content": "hi"}]}, 400,
-     "no_user_message", "messages"),
-    ({"model": "orchestrator/wide", "messages": [{"role": "user", "content": " "}]}, 400,
-     "invalid_input", None),
-    ({"model": "orchestrator/wide", "messages": ASK, "n": 2}, 400, "invalid_value", "n"),
-    ({"model": "orchestrator/wide", "messages": ASK, "stream": True, "max_tokens": 10**6}, 400,
-     "max_tokens_too_large", "max_tokens"),
-    ({"model": "gpt-17", "messages": ASK}, 404, "model_not_found", "model"),
-    ({"model": "orchestrator/nope", "messages": ASK}, 404, "model_not_found", "model"),
-    ([1, 2], 400, "invalid_body", None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "status", "code", "param"),
+    [
+        ({"model": "orchestrator/wide?width=17", "messages": ASK}, 400, "invalid_policy", "model"),
+        ({"model": "orchestrator/wide?alpha=2", "messages": ASK}, 400, "invalid_policy", "model"),
+        ({"model": "orchestrator/wide?beta=1", "messages": ASK}, 400, "invalid_policy", "model"),
+        ({"model": "orchestrator/wide?width=x", "messages": ASK}, 400, "invalid_policy", "model"),
+        (
+            {"model": "orchestrator/wide", "messages": ASK, "max_tokens": 4097},
+            400,
+            "max_tokens_too_large",
+            "max_tokens",
+        ),
+        (
+            {"model": "orchestrator/wide", "messages": ASK * 65},
+            400,
+            "too_many_messages",
+            "messages",
+        ),
+        ({"model": "orchestrator/wide", "messages": []}, 400, "invalid_value", "messages"),
+        (
+            {"model": "orchestrator/wide", "messages": [{"role": "system", "content": "hi"}]},
+            400,
+            "no_user_message",
+            "messages",
+        ),
+        (
+            {"model": "orchestrator/wide", "messages": [{"role": "user", "content": " "}]},
+            400,
+            "invalid_input",
+            None,
+        ),
+        ({"model": "orchestrator/wide", "messages": ASK, "n": 2}, 400, "invalid_value", "n"),
+        (
+            {"model": "orchestrator/wide", "messages": ASK, "stream": True, "max_tokens": 10**6},
+            400,
+            "max_tokens_too_large",
+            "max_tokens",
+        ),
+        ({"model": "gpt-17", "messages": ASK}, 404, "model_not_found", "model"),
+        ({"model": "orchestrator/nope", "messages": ASK}, 404, "model_not_found", "model"),
+        ([1, 2], 400, "invalid_body", None),
+    ],
+)
 def test_bad_requests_get_openai_style_errors(serve, scripted, body, status, code, param):
     engine = scripted()
     base = serve(cfg())
@@ -401,8 +450,9 @@ def test_body_size_limit_is_413_declared_or_streamed(serve, scripted):
 def test_failed_run_is_502_with_its_cost(serve, scripted):
     scripted(lambda call: "not a plan")
     base = serve(cfg())
-    r = httpx.post(f"{base}/v1/chat/completions", json={"model": "orchestrator/wide",
-                                                         "messages": ASK})  # fmt: skip
+    r = httpx.post(
+        f"{base}/v1/chat/completions", json={"model": "orchestrator/wide", "messages": ASK}
+    )
     _error(r, 502, "orchestration_failed")
     assert "planning failed twice" in r.json()["error"]["message"]
     assert float(r.headers["x-orchestrator-cost-usd"]) > 0 and r.headers["x-orchestrator-run-id"]
@@ -430,8 +480,11 @@ def test_client_disconnect_cancels_pending_calls(serve, scripted):
     engine = scripted(delay_s=0.25)
     base = serve(cfg(graph=WIDE_SLOW))
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{base}/v1/chat/completions", timeout=0.8,
-                   json={"model": "orchestrator/wide", "messages": ASK})  # fmt: skip
+        httpx.post(
+            f"{base}/v1/chat/completions",
+            timeout=0.8,
+            json={"model": "orchestrator/wide", "messages": ASK},
+        )
     _settled(engine, TOTAL_CALLS)
 
 
@@ -447,7 +500,7 @@ def test_stream_disconnect_cancels_pending_calls(serve, scripted):
 
 
 def test_serve_command_is_registered_and_binds_loopback_by_default():
-    from orchestrator.cli import _parser
+    from orchestrator.cli.command import _parser
 
     args = _parser().parse_args(["serve"])
     assert (args.host, args.port, args.config) == ("127.0.0.1", 8000, None)
@@ -458,9 +511,11 @@ def test_serve_cli_module_imports_no_server_or_model_packages():
     import subprocess
     import sys
 
-    code = ("import sys, orchestrator.cli; orchestrator.cli._parser(); "
-            "print(sorted(m for m in ('fastapi', 'uvicorn', 'litellm', 'langgraph') "
-            "if m in sys.modules))")  # fmt: skip
+    code = (
+        "import sys, orchestrator.cli.command as c; c._parser(); "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'litellm', 'langgraph') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
 
@@ -472,10 +527,10 @@ def test_serve_cli_module_imports_no_server_or_model_packages():
         (["Answer: \\boxed{4", "2}"], ["42"]),  # held back until the box closes
         (["No answer line at all"], []),
     ],
-)  # fmt: skip
+)
 def test_answer_stream_sends_only_what_the_final_answer_starts_with(pieces, sent):
-    from orchestrator.aggregation import extract_answer
-    from orchestrator.server_stream import AnswerStream
+    from orchestrator.graph.aggregation import extract_answer
+    from orchestrator.serve.stream import AnswerStream
 
     stream = AnswerStream()
     assert [s for s in map(stream.feed, pieces) if s] == sent

@@ -10,16 +10,22 @@ from test_deepening import stage
 from test_harness import GSM, eval_args, write
 
 from orchestrator.config import parse_config
-from orchestrator.embedding import HashingEmbedder
+from orchestrator.embeddings.embedders import HashingEmbedder
 from orchestrator.errors import ProviderError
-from orchestrator.harness import Configuration, Harness, ResultsLog
-from orchestrator.qa_data import read_qa
-from orchestrator.scripted import ScriptedCall
-from orchestrator.seams import Completion, Message, TextSink, Usage
-from orchestrator.shared_calls import SharedCalls, counting_reuse
+from orchestrator.eval.harness import Configuration, Harness, ResultsLog
+from orchestrator.eval.shared_calls import SharedCalls, counting_reuse
+from orchestrator.protocols import Completion, Message, TextSink, Usage
+from orchestrator.qa.data import read_qa
+from orchestrator.testing.scripted import ScriptedCall
 
-SWEEP = [Configuration("wide", 1, 0), Configuration("wide", 2, 0), Configuration("wide", 4, 0),
-         Configuration("deep", 1, 0), Configuration("deep", 1, 1), Configuration("deep", 1, 2)]  # fmt: skip
+SWEEP = [
+    Configuration("wide", 1, 0),
+    Configuration("wide", 2, 0),
+    Configuration("wide", 4, 0),
+    Configuration("deep", 1, 0),
+    Configuration("deep", 1, 1),
+    Configuration("deep", 1, 2),
+]
 
 
 def by_seed(call: ScriptedCall) -> str:
@@ -33,8 +39,9 @@ def by_seed(call: ScriptedCall) -> str:
 
 
 def request(call: ScriptedCall) -> str:
-    return json.dumps([call.model, call.messages, call.temperature, call.max_tokens, call.seed,
-                       call.json_mode])  # fmt: skip
+    return json.dumps(
+        [call.model, call.messages, call.temperature, call.max_tokens, call.seed, call.json_mode]
+    )
 
 
 def harness(share_calls: bool) -> Harness:
@@ -83,9 +90,15 @@ class Flaky:
         self.calls: list[int | None] = []
 
     async def complete(
-        self, messages: list[Message], *, temperature: float, max_tokens: int,
-        seed: int | None = None, json_mode: bool = False, on_text: TextSink | None = None,
-    ) -> Completion:  # fmt: skip
+        self,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_mode: bool = False,
+        on_text: TextSink | None = None,
+    ) -> Completion:
         self.calls.append(seed)
         await asyncio.sleep(0.01)
         if len(self.calls) == 1:
@@ -113,8 +126,18 @@ async def test_a_failed_call_is_not_kept_and_identical_calls_in_flight_wait_for_
 
 def test_eval_share_calls_flag(scripted, tmp_path, capsys):
     engine = scripted(lambda call: f"Answer: {(call.seed or 0) % 2}")
-    args = eval_args(tmp_path, "--graph", "single", "--width", "1,2", "--limit", "3",
-                     "--share-calls", "--markdown", "--no-plots")  # fmt: skip
+    args = eval_args(
+        tmp_path,
+        "--graph",
+        "single",
+        "--width",
+        "1,2",
+        "--limit",
+        "3",
+        "--share-calls",
+        "--markdown",
+        "--no-plots",
+    )
     assert args.func(args) == 0
     assert len(engine.calls) == 3 * 2  # width 2's first sample is width 1's
     rows = ResultsLog(tmp_path / "out" / "results.jsonl").rows()

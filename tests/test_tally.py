@@ -1,4 +1,4 @@
-from orchestrator.tally import tally
+from orchestrator.cli.progress_bar import tally
 
 
 def test_without_a_terminal_progress_is_plain_lines_with_count_eta_and_note(capsys):

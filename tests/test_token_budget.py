@@ -10,9 +10,7 @@ from test_deepening import stage
 from orchestrator.api import Orchestrator
 from orchestrator.config import BudgetConfig, GraphConfig, parse_config
 from orchestrator.errors import ConfigError, InputError
-from orchestrator.scripted import ScriptedCall
-from orchestrator.seams import EngineReply
-from orchestrator.token_budget import (
+from orchestrator.graph.shape import (
     Shape,
     check_shape,
     divide,
@@ -20,6 +18,8 @@ from orchestrator.token_budget import (
     run_limits,
     trajectory_calls,
 )
+from orchestrator.protocols import EngineReply
+from orchestrator.testing.scripted import ScriptedCall
 
 
 @pytest.mark.parametrize(
@@ -86,16 +86,25 @@ def worst_case(plan_tokens: int = 100):
 
 
 def make(graph: str, **graph_cfg) -> Orchestrator:
-    cfg = scripted_config(graph={"plan_max_tokens": 384, "sample_max_tokens": 256,
-                                 "synth_max_tokens": 256, **graph_cfg})  # fmt: skip
+    cfg = scripted_config(
+        graph={
+            "plan_max_tokens": 384,
+            "sample_max_tokens": 256,
+            "synth_max_tokens": 256,
+            **graph_cfg,
+        }
+    )
     return Orchestrator.from_config(parse_config(cfg), graph=graph)
 
 
 @pytest.mark.parametrize(
     ("graph", "shape"),
-    [("wide", {"width": 2, "depth": 0}), ("deep", {"width": 1, "depth": 0}),
-     ("single", {"width": 7, "depth": 0})],  # no plan, no synthesis: 1892 // 256
-)  # fmt: skip
+    [
+        ("wide", {"width": 2, "depth": 0}),
+        ("deep", {"width": 1, "depth": 0}),
+        ("single", {"width": 7, "depth": 0}),
+    ],  # no plan, no synthesis: 1892 // 256
+)
 async def test_the_graph_spends_its_budget_on_its_own_axis(scripted, graph, shape):
     engine = scripted(worst_case())
     # left after planning (100) and synthesis (256): 3 sub-queries × 2 calls × 256

@@ -9,8 +9,8 @@ import re
 import zlib
 from pathlib import Path
 
-from orchestrator.llm import register_engine
-from orchestrator.scripted import ScriptedCall, ScriptedEngine
+from orchestrator.llm.boundary import register_engine
+from orchestrator.testing.scripted import ScriptedCall, ScriptedEngine
 
 SUM = re.compile(r"What is (\d+) \+ (\d+)\?")
 

@@ -1,0 +1,5 @@
+import sys
+
+from orchestrator.cli.command import main
+
+sys.exit(main())

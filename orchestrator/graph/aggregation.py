@@ -1,0 +1,145 @@
+"""Aggregation: extract each sample's final answer, normalise it, and vote (`vote`), let an
+LLM judge pick among the candidates (`judge`), or hand every candidate on (`merge`)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+from orchestrator.protocols import Aggregator, Message, Selection
+from orchestrator.qa import scoring as metrics
+
+_NUMBER = re.compile(r"^[-+]?\$?\d[\d,]*(\.\d+)?%?$")
+_OPTION = re.compile(r"^\(?([a-j])\)?(?:[.:)]|\s|$)")
+
+
+def extract_answer(text: str) -> str:
+    """The final short answer in a model's reply: the last `Answer:` line or `\\boxed{}`
+    value (as the metrics read it), else the reply's last non-empty line."""
+    answer = metrics.extract_answer(text)
+    lines = [line.strip() for line in answer.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def has_answer_line(text: str) -> bool:
+    """Whether a reply marks its final answer (an `Answer:` line or a \\boxed{} value)."""
+    return metrics.extract_answer(text) != text.strip()
+
+
+def normalize(answer: str) -> str:
+    """Canonical form for voting: numbers, yes/no and option letters first, then
+    SQuAD-style text normalisation (lower case, no punctuation, articles or extra spaces)."""
+    text = answer.strip().lower().rstrip(".")
+    compact = text.replace(" ", "")
+    if _NUMBER.match(compact):
+        value = float(compact.strip("$%+").replace(",", ""))
+        return str(int(value)) if value.is_integer() else repr(value)
+    first = re.split(r"[\s,.!;:]+", text, maxsplit=1)[0]
+    if first in ("yes", "no"):
+        return first
+    option = _OPTION.match(text)
+    if option and (len(text) <= 3 or text[1:2] in ").:"):
+        return option.group(1)
+    return metrics.normalize_answer(text)
+
+
+def majority(answers: list[str]) -> Selection:
+    """Most frequent normalised answer; ties go to the answer seen first (lowest sample_idx).
+    Empty answers never vote."""
+    keys = [normalize(a) for a in answers]
+    votes = Counter(k for k in keys if k)
+    if not votes:
+        return Selection(index=None, answer="", votes={})
+    best = max(votes.values())
+    index = next(i for i, k in enumerate(keys) if k and votes[k] == best)
+    return Selection(index=index, answer=answers[index], votes=dict(votes))
+
+
+class MajorityVote:
+    """Self-consistency: normalised majority vote over the samples' final answers."""
+
+    name = "vote"
+
+    async def aggregate(self, question: str, answers: list[str]) -> Selection:
+        return majority(answers)
+
+
+def _first_seen(answers: list[str]) -> dict[str, int]:
+    """Each distinct normalised answer and the index of the sample that gave it first."""
+    firsts: dict[str, int] = {}
+    for i, answer in enumerate(answers):
+        key = normalize(answer)
+        if key and key not in firsts:
+            firsts[key] = i
+    return firsts
+
+
+JudgeCall = Callable[[list[Message]], Awaitable[str]]
+_NUMBER_IN = re.compile(r"\d+")
+
+
+class JudgeSelect:
+    """An LLM judge picks one of the distinct candidates. Without a disagreement there is
+    no call; an unusable or failed judgement falls back to the majority vote."""
+
+    name = "judge"
+
+    def __init__(self, judge: JudgeCall) -> None:
+        self.judge = judge
+
+    async def aggregate(self, question: str, answers: list[str]) -> Selection:
+        from orchestrator.graph.fencing import fence_tag, fence_text
+        from orchestrator.prompts import render
+
+        vote = majority(answers)
+        firsts = list(_first_seen(answers).values())
+        if len(firsts) < 2:
+            return vote
+        listing = fence_text("\n".join(f"{n}. {answers[i]}" for n, i in enumerate(firsts, 1)))
+        fence = fence_tag("CANDIDATES", listing)
+        messages = render("judge", question=question, fence=fence, candidates=listing)
+        try:
+            reply = await self.judge(messages)
+        except Exception:  # a failed judge must not lose the samples
+            return vote
+        picked = _NUMBER_IN.search(extract_answer(reply))
+        if picked is None or not 1 <= int(picked.group()) <= len(firsts):
+            return vote
+        index = firsts[int(picked.group()) - 1]
+        return Selection(index=index, answer=answers[index], votes=vote.votes)
+
+
+class Merge:
+    """Keep every distinct candidate, most voted first, so the synthesizer sees them all;
+    the selected sample is the majority's."""
+
+    name = "merge"
+
+    async def aggregate(self, question: str, answers: list[str]) -> Selection:
+        vote = majority(answers)
+        firsts = _first_seen(answers)
+        if len(firsts) < 2:
+            return vote
+        total = sum(vote.votes.values())
+        ranked = sorted(firsts, key=lambda key: -vote.votes[key])  # stable: ties keep order
+        listed = "; ".join(f"{answers[firsts[k]]} ({vote.votes[k]} of {total})" for k in ranked)
+        return Selection(index=vote.index, answer=f"candidates: {listed}", votes=vote.votes)
+
+
+AGGREGATORS = ("vote", "judge", "merge")
+
+
+def make_aggregator(name: str, judge: JudgeCall | None = None) -> Aggregator:
+    """The aggregator called `name`; `judge` is the metered model call judge-select uses."""
+    if name == "vote":
+        return MajorityVote()
+    if name == "merge":
+        return Merge()
+    from orchestrator.errors import ConfigError
+
+    if name == "judge":
+        if judge is None:
+            raise ConfigError("the judge aggregator needs a judge model call")
+        return JudgeSelect(judge)
+    raise ConfigError(f"unknown aggregator {name!r}; known: {', '.join(AGGREGATORS)}")

@@ -1,0 +1,115 @@
+"""The runtime context: every dependency a node needs (models, embedder, router, budget,
+settings) arrives through it, never through module globals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.config import Config
+from orchestrator.errors import BudgetExhausted
+from orchestrator.graph.budget import Budget
+from orchestrator.graph.state import CallRecord
+from orchestrator.protocols import (
+    Aggregator,
+    ChatModel,
+    Completion,
+    Embedder,
+    Message,
+    Router,
+    TextSink,
+)
+
+
+@dataclass
+class RunContext:
+    config: Config
+    models: dict[str, ChatModel]
+    embedder: Embedder
+    router: Router
+    aggregator: Aggregator
+    budget: Budget
+    width: int
+    temperature: float
+    alpha: float = 1.0
+    seed: int = 0
+    depth: int = 0
+    budget_tokens: int | None = None
+    stream_tokens: bool = False  # stream the synthesis text as `token` events
+    side_calls: list[CallRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Model calls in flight are capped here rather than by LangGraph's max_concurrency,
+        # which would also queue the checkpoint writes of finished branches behind them.
+        self.slots = asyncio.Semaphore(self.config.graph.max_concurrency)
+
+    async def call(
+        self,
+        model_id: str,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        json_mode: bool = False,
+        on_text: TextSink | None = None,
+    ) -> Completion:
+        """One metered model call: reserve the worst case, call, settle the actual cost."""
+        async with self.slots:
+            reservation = self.budget.reserve(self.config.model(model_id), messages, max_tokens)
+            completion = None
+            try:
+                completion = await self.models[model_id].complete(
+                    messages,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    seed=seed,
+                    json_mode=json_mode,
+                    on_text=on_text,
+                )
+            finally:
+                self.budget.settle(reservation, completion)
+        return completion
+
+    async def judge(self, messages: list[Message]) -> str:
+        """One metered judge call (the synthesizer model). Its trace entry waits in
+        `side_calls` until the aggregate node moves it into the state."""
+        model = self.config.synthesizer_model
+        try:
+            completion = await self.call(
+                model, messages, max_tokens=self.config.graph.judge_max_tokens
+            )
+        except Exception as exc:
+            status = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
+            self.side_calls.append(call_record("judge", model, None, str(exc), status))
+            raise
+        self.side_calls.append(call_record("judge", model, completion))
+        return completion.text
+
+
+def token_sink(emit: Callable[[dict[str, Any]], None], stage: str) -> TextSink:
+    """Pieces of a reply being written, passed to `emit` as `token` events of `stage`."""
+    return lambda text: emit({"event": "token", "stage": stage, "text": text})
+
+
+def call_record(
+    stage: str,
+    model: str,
+    completion: Completion | None,
+    error: str | None = None,
+    status: str | None = None,
+) -> CallRecord:
+    """The trace entry for one call (a failed call has no completion and costs nothing)."""
+    usage = completion.usage if completion else None
+    return {
+        "stage": stage,
+        "model": completion.model if completion else model,
+        "prompt_tokens": usage.prompt_tokens if usage else 0,
+        "completion_tokens": usage.completion_tokens if usage else 0,
+        "cost_usd": completion.cost_usd if completion else 0.0,
+        "latency_s": completion.latency_s if completion else 0.0,
+        "status": status or ("ok" if completion else "error"),
+        "error": error,
+    }

@@ -1,0 +1,81 @@
+"""The graph's state: plain JSON-shaped records, so checkpoints are portable. Keys written
+by parallel branches have reducers; the fan-in sorts and never trusts arrival order."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, NotRequired, TypedDict
+
+from orchestrator.graph.planning import SubQuery
+
+
+class CallRecord(TypedDict):
+    """One model call (planning, sampling or synthesis) as it was metered."""
+
+    stage: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    status: str
+    error: str | None
+
+
+class RouteRecord(TypedDict):
+    subquery_id: str
+    model: str
+    ranked: list[str]
+    clusters: list[int]
+    weights: list[float]
+
+
+class SampleRecord(CallRecord):
+    subquery_id: str
+    sample_idx: int
+    seed: int
+    text: str
+    answer: str
+    fallback_from: str | None
+
+
+class StepRecord(TypedDict):
+    subquery_id: str
+    answer: str
+    selected: int | None
+    votes: dict[str, int]
+    status: str
+
+
+class SampleTask(TypedDict):
+    """The payload of one `Send`: everything a sampling branch needs."""
+
+    subquery: SubQuery
+    route: RouteRecord
+    sample_idx: int
+    seed: int
+    facts: str
+    context: str
+
+
+def merge(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    return {**left, **right}
+
+
+class GraphState(TypedDict):
+    question: str
+    width: NotRequired[int]
+    seed: NotRequired[int]
+    context: NotRequired[str]
+    depth: NotRequired[int]
+    budget_tokens: NotRequired[int | None]
+    shape: NotRequired[dict[str, int]]
+    plan: NotRequired[list[SubQuery]]
+    routes: NotRequired[dict[str, RouteRecord]]
+    samples: Annotated[list[SampleRecord], operator.add]
+    steps: Annotated[dict[str, StepRecord], merge]
+    calls: Annotated[list[CallRecord], operator.add]
+    answer: NotRequired[str]
+    synthesis: NotRequired[str]
+    status: NotRequired[str]
+    error: NotRequired[str | None]

@@ -1,0 +1,9 @@
+"""The LLM boundary: `boundary` is the one module that imports litellm and turns every call,
+hosted or in-process, into a typed `Completion`; `local_engine` and `local_models` run the
+embedded GGUF models with llama-cpp-python.
+
+May import: the root modules (config, errors, protocols, secrets, packaged_weights)."""
+
+from orchestrator.llm.boundary import LiteLLMChatModel, make_chat_model, register_engine
+
+__all__ = ["LiteLLMChatModel", "make_chat_model", "register_engine"]

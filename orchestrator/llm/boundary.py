@@ -1,0 +1,354 @@
+"""The LLM boundary: the one module that imports litellm.
+
+`LiteLLMChatModel.complete` turns a chat request into a typed `Completion` with our own cost;
+transient failures (rate limit, timeout, 5xx, connection) are retried here and nowhere else.
+In-process engines (local llama.cpp models, the scripted fake) are served to litellm as
+custom providers, so every model, local or hosted, crosses the same boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm
+from litellm import exceptions as lx
+from litellm.llms.custom_llm import CustomLLM
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from orchestrator.config import ModelConfig
+from orchestrator.errors import ConfigError, ProviderError
+from orchestrator.protocols import (
+    Completion,
+    Engine,
+    EngineFailure,
+    EngineReply,
+    Message,
+    TextSink,
+    Usage,
+)
+from orchestrator.secrets import RedactingFilter, api_key, redact
+
+litellm.suppress_debug_info = True
+litellm.drop_params = True
+
+# litellm logs raw request and response bodies at DEBUG; a provider that echoes a key back
+# would leak it. Every configured key is added to this filter when it is first used.
+_LOG_FILTER = RedactingFilter()
+for _name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai._base_client", "httpx"):
+    logging.getLogger(_name).addFilter(_LOG_FILTER)
+
+_TRANSIENT = (
+    lx.RateLimitError,
+    lx.Timeout,
+    lx.APIConnectionError,
+    lx.InternalServerError,
+    lx.ServiceUnavailableError,
+    lx.BadGatewayError,
+)
+_KINDS: list[tuple[type[Exception], str]] = [
+    (lx.ContextWindowExceededError, "context_window"),
+    (lx.AuthenticationError, "auth"),
+    (lx.PermissionDeniedError, "auth"),
+    (lx.NotFoundError, "not_found"),
+    (lx.RateLimitError, "rate_limit"),
+    (lx.Timeout, "timeout"),
+    (lx.BadRequestError, "bad_request"),
+    (lx.APIConnectionError, "connection"),
+    (lx.InternalServerError, "server"),
+    (lx.ServiceUnavailableError, "server"),
+    (lx.BadGatewayError, "server"),
+    (lx.APIError, "server"),
+]
+_ENGINE_EXCEPTIONS: dict[str, Any] = {
+    "rate_limit": lx.RateLimitError,
+    "timeout": lx.Timeout,
+    "server": lx.InternalServerError,
+    "connection": lx.APIConnectionError,
+    "auth": lx.AuthenticationError,
+    "bad_request": lx.BadRequestError,
+    "not_found": lx.NotFoundError,
+    "context_window": lx.ContextWindowExceededError,
+}
+
+_engines: dict[str, Engine] = {}
+_prices: dict[str, ModelConfig] = {}
+
+
+class _EngineHandler(CustomLLM):  # type: ignore[misc]
+    """Serves `<provider>/<name>` ids from the engine registered for that provider."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__()
+        self.provider = provider
+
+    async def _generate(
+        self, model: str, messages: list[Any], kw: dict[str, Any], on_text: TextSink | None
+    ) -> EngineReply:
+        params = kw.get("optional_params") or {}
+        try:
+            return await _engines[self.provider].generate(
+                model,
+                [{"role": m["role"], "content": str(m["content"])} for m in messages],
+                temperature=float(params.get("temperature", 0.0)),
+                max_tokens=int(params.get("max_tokens", 256)),
+                seed=params.get("seed"),
+                json_mode=bool(params.get("response_format")),
+                on_text=on_text,
+            )
+        except EngineFailure as exc:
+            cls = _ENGINE_EXCEPTIONS[exc.kind]
+            raise cls(message=str(exc), model=model, llm_provider=self.provider) from None
+
+    async def acompletion(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
+        reply = await self._generate(model, messages, kw, None)
+        response = kw["model_response"]
+        response.choices[0].message.content = reply.text
+        response.choices[0].finish_reason = reply.finish_reason
+        response.model = model
+        response.usage = litellm.Usage(
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            total_tokens=reply.prompt_tokens + reply.completion_tokens,
+        )
+        spec = _prices.get(f"{self.provider}/{model}")
+        if spec is not None:  # our price, stamped so litellm need not look one up (it has none)
+            cost = spec.cost(reply.prompt_tokens, reply.completion_tokens)
+            response._hidden_params["response_cost"] = cost
+        return response
+
+    async def astreaming(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
+        """The engine's text as litellm stream chunks, as it is generated, then usage."""
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def pass_on(text: str) -> None:  # engines may call it from a worker thread
+            loop.call_soon_threadsafe(pieces.put_nowait, text)
+
+        task = asyncio.ensure_future(self._generate(model, messages, kw, pass_on))
+        task.add_done_callback(lambda _: loop.call_soon_threadsafe(pieces.put_nowait, None))
+        try:
+            while (piece := await pieces.get()) is not None:
+                yield _chunk(piece)
+            reply = await task
+        finally:
+            task.cancel()
+        usage = {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        }
+        yield _chunk("", reply.finish_reason, usage)
+
+
+def _chunk(text: str, finish: str = "", usage: dict[str, int] | None = None) -> dict[str, Any]:
+    """One litellm GenericStreamingChunk."""
+    return {
+        "text": text,
+        "is_finished": bool(finish),
+        "finish_reason": finish,
+        "usage": usage,
+        "index": 0,
+        "tool_use": None,
+    }
+
+
+def register_engine(provider: str, engine: Engine) -> None:
+    """Serve `<provider>/<name>` model ids from an in-process engine (replaces any earlier)."""
+    known = {entry["provider"] for entry in litellm.custom_provider_map}
+    _engines[provider] = engine
+    if provider not in known:
+        litellm.custom_provider_map = [
+            *litellm.custom_provider_map,
+            {"provider": provider, "custom_handler": _EngineHandler(provider)},
+        ]
+
+
+def _ensure_provider(model_id: str) -> None:
+    provider = model_id.split("/", 1)[0]
+    if provider == "local" and provider not in _engines:
+        from orchestrator.llm.local_engine import LocalEngine
+        from orchestrator.llm.local_models import check_installed
+
+        check_installed(model_id.split("/", 1)[1])
+        register_engine("local", LocalEngine())
+    elif provider == "local":
+        from orchestrator.llm.local_models import check_installed
+
+        check_installed(model_id.split("/", 1)[1])
+    elif provider not in _engines:
+        try:
+            litellm.get_llm_provider(model_id)
+        except Exception:
+            raise ConfigError(
+                f"unknown model id {model_id!r}: litellm has no provider for it"
+            ) from None
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    try:
+        return min(float(value), 60.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _wait(state: Any) -> float:
+    hinted = _retry_after(state.outcome.exception())
+    if hinted is not None:
+        return hinted
+    return float(min(0.25 * 2 ** (state.attempt_number - 1), 8.0))
+
+
+def _malformed(exc: BaseException) -> bool:
+    """A reply whose body is not valid JSON (litellm reports it as a 500): not transient."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, json.JSONDecodeError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, _TRANSIENT) and not _malformed(exc)
+
+
+def _kind(exc: BaseException) -> str:
+    if _malformed(exc):
+        return "malformed"
+    for cls, kind in _KINDS:
+        if isinstance(exc, cls):
+            return kind
+    return "timeout" if isinstance(exc, TimeoutError) else "other"
+
+
+class LiteLLMChatModel:
+    """A ChatModel for any litellm id (hosted, OpenAI-compatible, local/…, scripted/…)."""
+
+    def __init__(self, spec: ModelConfig) -> None:
+        _ensure_provider(spec.id)
+        _prices[spec.id] = spec
+        self.spec = spec
+        self.id = spec.id
+
+    async def complete(
+        self,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_mode: bool = False,
+        on_text: TextSink | None = None,
+    ) -> Completion:
+        """One call, retried on transient errors; streamed into `on_text` when given, and
+        then retried only while no text has been passed on."""
+        kwargs = self._request(messages, temperature, max_tokens, seed, json_mode)
+        stream = _Stream(on_text) if on_text is not None else None
+        started = time.perf_counter()
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.spec.max_retries + 1),
+                wait=_wait,
+                retry=retry_if_exception(lambda e: _transient(e) and not (stream and stream.sent)),
+                reraise=True,
+            ):
+                with attempt:
+                    call = litellm.acompletion(**kwargs) if stream is None else stream.run(kwargs)
+                    response = await asyncio.wait_for(call, self.spec.timeout_s)
+        except Exception as exc:
+            raise self._error(exc) from None
+        return self._completion(response, time.perf_counter() - started)
+
+    def _request(
+        self,
+        messages: list[Message],
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_mode: bool,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.id,
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "timeout": self.spec.timeout_s,
+            "num_retries": 0,
+        }
+        if seed is not None:
+            kwargs["seed"] = seed
+        if json_mode:
+            kwargs["response_format"] = {"type": "json_object"}
+        if self.spec.api_base:
+            kwargs["api_base"] = self.spec.api_base
+        key = api_key(self.spec.api_key_env)
+        if key:
+            kwargs["api_key"] = key
+            if key not in _LOG_FILTER.secrets:
+                _LOG_FILTER.secrets.append(key)
+        return kwargs
+
+    def _error(self, exc: BaseException) -> ProviderError:
+        if isinstance(exc, ProviderError):
+            return exc
+        secrets = [k for k in [api_key(self.spec.api_key_env)] if k]
+        message = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secrets)
+        return ProviderError(self.id, _kind(exc), message[:300])
+
+    def _completion(self, response: Any, latency_s: float) -> Completion:
+        choices = getattr(response, "choices", None) or []
+        text = choices[0].message.content if choices else None
+        if not choices or text is None:
+            raise ProviderError(self.id, "malformed", "response has no choices or no content")
+        usage = getattr(response, "usage", None)
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion = int(getattr(usage, "completion_tokens", 0) or 0)
+        return Completion(
+            text=str(text),
+            model=self.id,
+            usage=Usage(prompt, completion),
+            cost_usd=self.spec.cost(prompt, completion),
+            latency_s=latency_s,
+            finish_reason=str(choices[0].finish_reason or "stop"),
+        )
+
+
+@dataclass
+class _Stream:
+    """One streamed call: passes text on as it arrives, and rebuilds the whole response."""
+
+    on_text: TextSink
+    sent: bool = False
+
+    async def run(self, kwargs: dict[str, Any]) -> Any:
+        chunks = []
+        request = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+        async for chunk in await litellm.acompletion(**request):
+            chunks.append(chunk)
+            text = chunk.choices[0].delta.content if chunk.choices else None
+            if text:
+                self.sent = True
+                self.on_text(text)
+        return litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
+
+
+def make_chat_model(spec: ModelConfig) -> LiteLLMChatModel:
+    """The ChatModel for one configured model; unknown ids and missing packages fail here."""
+    return LiteLLMChatModel(spec)

@@ -1,0 +1,341 @@
+"""Routers: pick the model for one embedded sub-query.
+
+`ClusterRouter` is the Avengers-Pro rule (DESIGN.md §2): k-means on L2-normalised query
+embeddings; per cluster j and model i the mean score p[j,i] and mean cost q[j,i]; min-max
+normalisation within the cluster; `x = α·p̃ + (1−α)·(1−q̃)`; a query is scored by its top-p
+nearest centroids (cosine) weighted by `softmax(−β·distance)` and goes to the argmax model.
+`scale="table"`, the default for a new fit, normalises over the whole table (`scoring_tables`).
+Variants from the reference code: cost divided by the cluster max (`cost_norm="max"`),
+reciprocal-rank votes across clusters (`vote="rank"`), and a minimum-accuracy filter.
+Bagging (`bags=B`) fits B clusterings with consecutive seeds and averages their votes: each
+bag scores the query by its own top-p clusters, which evens out where one k-means run
+happens to draw a cluster boundary. `frontier=True` routes only among the models on some
+dataset's cost-accuracy frontier (`frontier.py`); the others are `excluded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.errors import InputError
+from orchestrator.protocols import RouteDecision, Vector
+from orchestrator.routing.cluster_tables import (
+    CLUSTERINGS,
+    COST_NORMS,
+    SCALES,
+    VOTES,
+    ClusterTables,
+    FloatMatrix,
+    IntArray,
+    bag_groups,
+    choose_k,
+    cluster_stats,
+    dataset_weights,
+    kmeans_clusters,
+    merge_columns,
+    nearest_clusters,
+    scoring_tables,
+    stratified_clusters,
+)
+from orchestrator.routing.frontier import frontier_models
+
+# How many α tables a router keeps; a sweep uses 11, a server usually one.
+_ALPHA_CACHE = 64
+
+
+class FixedRouter:
+    """Always the configured default model; used when no fitted router is configured."""
+
+    def __init__(self, model: str, embedder_name: str = "any") -> None:
+        self.models = [model]
+        self.embedder_name = embedder_name
+        self._decision = RouteDecision(model=model, scores={model: 1.0})
+
+    def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
+        return self._decision
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The rule's knobs. `k` is the number of clusters actually fitted. The defaults are the
+    paper's rule: what an artifact saved before a knob existed was fitted with."""
+
+    k: int
+    top_p: int = 4
+    beta: float = 9.0
+    cost_norm: str = "minmax"
+    vote: str = "weighted"
+    min_accuracy: float = 0.0
+    seed: int = 0
+    clustering: str = "global"
+    bags: int = 1
+    scale: str = "cluster"
+
+    def __post_init__(self) -> None:
+        if min(self.k, self.top_p, self.bags) < 1:
+            raise InputError(
+                f"k, top_p and bags must be at least 1 "
+                f"(got k={self.k}, top_p={self.top_p}, bags={self.bags})"
+            )
+        if self.cost_norm not in COST_NORMS:
+            raise InputError(f"cost_norm must be one of {COST_NORMS}, got {self.cost_norm!r}")
+        if self.vote not in VOTES:
+            raise InputError(f"vote must be one of {VOTES}, got {self.vote!r}")
+        if self.scale not in SCALES:
+            raise InputError(f"scale must be one of {SCALES}, got {self.scale!r}")
+        if self.clustering not in CLUSTERINGS:
+            raise InputError(f"clustering must be one of {CLUSTERINGS}, got {self.clustering!r}")
+        if not self.beta >= 0:
+            raise InputError(f"beta must be a non-negative number, got {self.beta}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _as_matrix(values: Any, shape: tuple[int, int], what: str) -> FloatMatrix:
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.shape != shape:
+        raise InputError(f"{what} has shape {matrix.shape}, expected {shape}")
+    return matrix
+
+
+def _fit_inputs(
+    embeddings: Any, scores: Any, costs: Any | None, models: list[str]
+) -> tuple[npt.NDArray[np.float32], FloatMatrix, FloatMatrix]:
+    x = np.asarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] == 0 or not np.isfinite(x).all():
+        raise InputError(f"embeddings must be a finite (n, dim) matrix, got shape {x.shape}")
+    if len(set(models)) != len(models) or not models:
+        raise InputError(f"models must be distinct and non-empty, got {models}")
+    shape = (x.shape[0], len(models))
+    s = _as_matrix(scores, shape, "scores")
+    c = np.full(shape, np.nan) if costs is None else _as_matrix(costs, shape, "costs")
+    scored = np.asarray((~np.isnan(s)).any(axis=0), dtype=bool)
+    missing = [m for i, m in enumerate(models) if not scored[i]]
+    if missing:
+        raise InputError(f"no scored record for model(s) {missing}; drop them or add outcomes")
+    return x, s, c
+
+
+@dataclass
+class ClusterRouter:
+    """A fitted embedding-cluster router. α is chosen per call; one router serves a sweep.
+    `excluded` models keep their tables but are never picked."""
+
+    embedder_name: str
+    models: list[str]
+    config: ClusterConfig
+    tables: ClusterTables
+    meta: dict[str, Any] = field(default_factory=dict)
+    excluded: tuple[str, ...] = ()
+    _by_alpha: dict[float, FloatMatrix] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tables.check(len(self.models))
+        if (found := self.tables.n_bags) != self.config.bags:
+            raise InputError(f"the tables hold {found} clusterings, the config {self.config.bags}")
+        self._centroids = np.ascontiguousarray(self.tables.centroids, dtype=np.float32)
+        self._routable = np.array([m not in self.excluded for m in self.models])
+        if unknown := sorted(set(self.excluded) - set(self.models)):
+            raise InputError(f"excluded models {unknown} are not among the models {self.models}")
+        if not self._routable.any():
+            raise InputError("every model is excluded: a router needs one to route to")
+        self._perf, self._thrift, eligible = scoring_tables(
+            self.tables, self.config.cost_norm, self.config.min_accuracy, self.config.scale
+        )
+        eligible &= self._routable
+        self._eligible = eligible | (self._routable & ~eligible.any(axis=1, keepdims=True))
+        groups = bag_groups(self.tables.bags)
+        self._top_p = min(self.config.top_p, *(len(g) for g in groups))
+        # (bags, widest bag) cluster ids, padded with k: a column whose similarity is -inf
+        self._groups = np.full((len(groups), max(len(g) for g in groups)), self.k)
+        for b, ids in enumerate(groups):
+            self._groups[b, : len(ids)] = ids
+        self._bag_rows = np.arange(len(groups))[:, np.newaxis]
+
+    @property
+    def k(self) -> int:
+        """Clusters over all bags."""
+        return int(self._centroids.shape[0])
+
+    def shape_text(self) -> str:
+        """`60 clusters`, or `5 bags of 60 clusters`."""
+        bags, per_bag = self.config.bags, self.config.k
+        return f"{per_bag} clusters" if bags == 1 else f"{bags} bags of {per_bag} clusters"
+
+    @property
+    def dim(self) -> int:
+        return int(self._centroids.shape[1])
+
+    @classmethod
+    def fit(
+        cls,
+        embeddings: Any,
+        scores: Any,
+        costs: Any | None,
+        models: list[str],
+        *,
+        embedder_name: str,
+        k: int | None = None,
+        top_p: int = 4,
+        beta: float = 9.0,
+        cost_norm: str = "minmax",
+        vote: str = "weighted",
+        min_accuracy: float = 0.0,
+        seed: int = 0,
+        clustering: str = "per-dataset",
+        datasets: Sequence[str] | None = None,
+        bags: int = 5,
+        scale: str = "table",
+        frontier: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> ClusterRouter:
+        """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
+        `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned; all
+        one dataset when not given), `"global"` over all queries as in the paper. `bags`
+        clusterings are fitted, with seeds `seed`, `seed + 1`, … With `frontier`, models on
+        no dataset's cost-accuracy frontier are excluded (`frontier.py`)."""
+        x, s, c = _fit_inputs(embeddings, scores, costs, models)
+        config = ClusterConfig(
+            choose_k(len(x), k),
+            top_p,
+            beta,
+            cost_norm,
+            vote,
+            min_accuracy,
+            seed,
+            clustering,
+            bags,
+            scale,
+        )
+        groups = [""] * len(x) if datasets is None else list(datasets)
+        if len(groups) != len(x):
+            raise InputError(
+                f"datasets need one dataset name per query: {len(groups)} names, {len(x)} queries"
+            )
+        found = [
+            stratified_clusters(x, groups, config.k, seed + b)
+            if clustering == "per-dataset"
+            else kmeans_clusters(x, config.k, seed + b)
+            for b in range(config.bags)
+        ]
+        sizes = [len(centroids) for centroids, _ in found]
+        offsets = np.cumsum([0, *sizes[:-1]])
+        labels = [
+            bag_labels + offset for (_, bag_labels), offset in zip(found, offsets, strict=True)
+        ]
+        tables = cluster_stats(
+            np.vstack([centroids for centroids, _ in found]),
+            np.repeat(np.arange(config.bags), sizes),
+            np.vstack(labels),
+            s,
+            c,
+            dataset_weights(groups),
+        )
+        config = replace(config, k=max(sizes))
+        keep = frontier_models(s, c, groups) if frontier else np.ones(len(models), dtype=bool)
+        excluded = tuple(m for m, kept in zip(models, keep, strict=True) if not kept)
+        return cls(embedder_name, list(models), config, tables, dict(meta or {}), excluded)
+
+    def update(
+        self, embeddings: Any, scores: Any, costs: Any | None, models: list[str]
+    ) -> ClusterRouter:
+        """A router whose tables add (or replace) `models`' columns, computed from their
+        outcomes on queries assigned to the existing centroids; no re-clustering. The models
+        given are routable; the frontier is judged again only by a new fit."""
+        x, s, c = _fit_inputs(embeddings, scores, costs, models)
+        self._check_dim(x.shape[1])
+        bags = self.tables.bags
+        labels = nearest_clusters(self._centroids, bags, x)
+        fresh = cluster_stats(self._centroids, bags, labels, s, c, np.ones(len(x)))
+        merged_models, tables = merge_columns(self.tables, self.models, fresh, list(models))
+        excluded = tuple(m for m in self.excluded if m not in models)
+        return ClusterRouter(
+            self.embedder_name, merged_models, self.config, tables, self.meta, excluded
+        )
+
+    def _check_dim(self, dim: int) -> None:
+        if dim != self.dim:
+            raise InputError(
+                f"vector dimension {dim} does not match the router's {self.dim} "
+                f"(fitted with embedder {self.embedder_name!r})"
+            )
+
+    def table(self, alpha: float) -> FloatMatrix:
+        """Per-cluster model scores at α: (k, m), the values the clusters vote with."""
+        cached = self._by_alpha.get(alpha)
+        if cached is not None:
+            return cached
+        if not 0.0 <= alpha <= 1.0:
+            raise InputError(f"alpha must lie in [0, 1], got {alpha}")
+        x = alpha * self._perf + (1.0 - alpha) * self._thrift
+        x = np.where(self._eligible, x, 0.0)
+        if self.config.vote == "rank":
+            ranks = np.argsort(np.argsort(-x, axis=1, kind="stable"), axis=1, kind="stable")
+            x = np.asarray(1.0 / (ranks + 1.0), dtype=np.float64)
+        x = np.where(self._routable, x, -1.0)  # below any vote a routable model can get
+        if len(self._by_alpha) >= _ALPHA_CACHE:
+            self._by_alpha.clear()
+        self._by_alpha[alpha] = x
+        return x
+
+    def _nearest(self, sims: npt.NDArray[np.floating[Any]]) -> tuple[IntArray, FloatMatrix]:
+        """For (n, k) cosine similarities: each row's top-p clusters in every bag, nearest
+        first, and their weights, softmax(−β·(1 − cos)) within a bag divided by the number
+        of bags; both (n, bags · top_p)."""
+        n, (bags, width), p = len(sims), self._groups.shape, self._top_p
+        if bags * width == self.k:  # bags of equal size, stored in order: no padding
+            grid = sims.reshape(n * bags, width)
+        else:
+            padded = np.hstack([sims, np.full((n, 1), -np.inf, sims.dtype)])
+            grid = padded[:, self._groups].reshape(n * bags, width)
+        rows = self._bag_rows if n == 1 else np.arange(n * bags)[:, np.newaxis]
+        if n > 1 and p < width:  # over many rows a partial sort first pays off
+            local = np.argpartition(-grid, p - 1, axis=1)[:, :p]
+            local = local[rows, np.argsort(-grid[rows, local], axis=1)]
+        else:
+            local = np.argsort(-grid, axis=1)[:, :p]
+        near = grid[rows, local].astype(np.float64)
+        weights = np.exp(self.config.beta * (near - near[:, :1]))
+        weights /= weights.sum(axis=1, keepdims=True) * bags
+        ids = self._groups[rows % bags, local]
+        return ids.reshape(n, bags * p), weights.reshape(n, bags * p)
+
+    def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
+        """The model for one embedded query, with its nearest clusters, weights and scores."""
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        self._check_dim(v.shape[0])
+        sims = (self._centroids @ v) / max(float(np.sqrt(v @ v)), 1e-12)
+        top, weights = self._nearest(sims[np.newaxis, :])
+        scores = weights[0] @ self.table(alpha)[top[0]]
+        return RouteDecision(
+            model=self.models[int(scores.argmax())],
+            clusters=top[0].tolist(),
+            weights=weights[0].tolist(),
+            scores={
+                m: score
+                for m, score, ok in zip(self.models, scores.tolist(), self._routable, strict=True)
+                if ok
+            },
+        )
+
+    def route_batch(self, matrix: Any, alpha: float = 1.0, chunk: int = 8192) -> IntArray:
+        """Model indices (into `models`) for each row of an (n, dim) matrix of embeddings."""
+        x = np.asarray(matrix, dtype=np.float32)
+        if x.ndim != 2:
+            raise InputError(f"route_batch needs an (n, dim) matrix, got shape {x.shape}")
+        self._check_dim(x.shape[1])
+        table = self.table(alpha)
+        out = np.empty(len(x), dtype=np.int64)
+        for start in range(0, len(x), chunk):
+            rows = x[start : start + chunk]
+            norms = np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            top, weights = self._nearest((rows @ self._centroids.T) / norms)
+            scores = np.einsum("np,npm->nm", weights, table[top])
+            out[start : start + len(rows)] = scores.argmax(axis=1)
+        return out
