@@ -1,6 +1,7 @@
 # `make ask Q="…"` installs everything into .venv (once) and answers a question;
 # `make test` runs the checks and the test suite (what CI runs);
-# `make test-fast` runs the offline tests that need no real model or embedder (under a minute).
+# `make test-fast` runs the offline tests that need no real model or embedder, less the few
+# `heavy` ones (fresh interpreters, a killed run, a load test): under a minute.
 VENV ?= .venv
 BIN := $(VENV)/bin
 export LITELLM_LOCAL_MODEL_COST_MAP := True
@@ -32,4 +33,4 @@ test: lint
 	$(BIN)/pytest -q
 
 test-fast: install
-	$(BIN)/pytest -q -m "not slow" -x
+	$(BIN)/pytest -q -m "not slow and not heavy" -x

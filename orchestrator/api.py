@@ -111,30 +111,27 @@ class Orchestrator:
         interrupted run can be finished with `aresume(run_id, store=...)`. `depth` (deep
         graphs) and `budget_tokens` (completion tokens the graph divides between width and
         depth) default to the config's. `seed` is the base every sample's seed derives from."""
-        text = check_question(question, self.config, width)
         check_shape(depth, budget_tokens)
-        inputs: dict[str, Any] = {
-            "question": text,
-            "samples": [],
-            "steps": {},
-            "calls": [],
-            "width": width or self.config.graph.width,
-        }
-        inputs["depth"] = self.config.graph.depth if depth is None else depth
+        inputs = self._inputs(check_question(question, self.config, width), width, depth)
         inputs["budget_tokens"] = budget_tokens or self.config.graph.budget_tokens
         inputs["seed"] = seed or 0
         if context:
             inputs["context"] = context
         run = _Run(run_id or new_run_id(), on_event, store)
-        ctx = self._context(
-            inputs["width"],
-            None,
-            inputs["depth"],
-            inputs["budget_tokens"],
-            inputs["seed"],
-            on_event is not None,
-        )
+        shape = (inputs["width"], None, inputs["depth"], inputs["budget_tokens"])
+        ctx = self._context(*shape, inputs["seed"], on_event is not None)
         return await self._execute(run, inputs, ctx)
+
+    def _inputs(self, text: str, width: int | None, depth: int | None) -> dict[str, Any]:
+        graph = self.config.graph
+        return {
+            "question": text,
+            "samples": [],
+            "steps": {},
+            "calls": [],
+            "width": width or graph.width,
+            "depth": graph.depth if depth is None else depth,
+        }
 
     async def aresume(
         self, run_id: str, *, store: str | Path, on_event: EventHandler | None = None

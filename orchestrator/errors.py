@@ -30,12 +30,19 @@ class PlanningError(OrchestratorError):
 
 class ProviderError(OrchestratorError):
     """A model call failed. `kind` is one of: auth, bad_request, not_found, context_window,
-    rate_limit, timeout, server, connection, malformed, length, budget, other."""
+    rate_limit, timeout, server, connection, malformed, length, budget, other.
 
-    def __init__(self, model: str, kind: str, message: str) -> None:
-        super().__init__(f"{model}: {kind}: {message}")
+    One line: `<model>: <kind>: <provider's message>; check <hint>`, where the hint (attached
+    by the LLM boundary from the model's config) says what to look at: the key's variable, the
+    `api_base`, the model id, a limit."""
+
+    def __init__(self, model: str, kind: str, message: str, hint: str | None = None) -> None:
+        check = f"; check {hint}" if hint else ""
+        super().__init__(f"{model}: {kind}: {message}{check}")
         self.model = model
         self.kind = kind
+        self.message = message
+        self.hint = hint
 
 
 class BudgetExhausted(OrchestratorError):

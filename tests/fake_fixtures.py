@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from conftest import kind_of
+from support import kind_of
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config

@@ -12,7 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import default_responder, kind_of, scripted_config
+import pytest
+from support import default_responder, kind_of, scripted_config
 
 from orchestrator.api import Orchestrator, checkpointer
 from orchestrator.config import parse_config
@@ -75,8 +76,6 @@ async def test_cancelled_run_resumes_without_repeating_completed_calls(scripted,
 
 
 async def test_resuming_an_unknown_run_is_a_clear_error(scripted, tmp_path):
-    import pytest
-
     from orchestrator.errors import InputError
 
     scripted()
@@ -89,7 +88,7 @@ RUNNER = textwrap.dedent(
     """
     import json, sys, time
     sys.path.insert(0, {tests!r})
-    from conftest import default_responder, scripted_config
+    from support import default_responder, scripted_config
     from orchestrator.api import Orchestrator, checkpointer
     from orchestrator.config import parse_config
     from orchestrator.llm.boundary import register_engine
@@ -115,6 +114,7 @@ RUNNER = textwrap.dedent(
 )
 
 
+@pytest.mark.heavy
 def test_sigkill_mid_run_then_resume_makes_only_the_missing_calls(tmp_path):
     log, store = tmp_path / "calls.log", tmp_path / "runs.sqlite"
     script = tmp_path / "runner.py"

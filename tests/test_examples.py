@@ -13,6 +13,7 @@ def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.heavy
 def test_direct_graph_example_answers_with_a_scripted_model():
     result = run(str(EXAMPLES / "direct_graph.py"))
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
-"""Secrets never reach an error, a log line or a trace (issue 5, tests 3 and 12)."""
+"""Secrets never reach an error, a log line or a trace: redaction, where keys come from,
+`config show`, and a provider that rejects or echoes the key."""
 
 import logging
 
@@ -104,7 +105,7 @@ def server(monkeypatch):
         yield fake
 
 
-async def test_03_unauthorized_fails_fast_names_the_model_and_leaks_no_key(server, caplog):
+async def test_unauthorized_fails_fast_names_the_model_and_leaks_no_key(server, caplog):
     server.responder = lambda r: Reply.error(401, f"Incorrect API key provided: {SECRET}.")
     with caplog.at_level(logging.DEBUG):
         answer = await orchestrator(server).aask("Where did Turing study?")
@@ -115,7 +116,7 @@ async def test_03_unauthorized_fails_fast_names_the_model_and_leaks_no_key(serve
     assert_clean(caplog.text, SECRET)
 
 
-async def test_12_debug_logs_and_traces_carry_no_secret(monkeypatch, server, caplog, capfd):
+async def test_debug_logs_and_traces_carry_no_secret(monkeypatch, server, caplog, capfd):
     """Everything at DEBUG (ours, litellm's, the HTTP clients'), a key in the environment,
     and a provider that echoes it back in bodies and errors: no key material comes out in
     log records, stdout/stderr or the trace. (Raw model text, as streamed in progress events,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,7 +36,7 @@ def add_eval_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     _sweep_options(parser)
     _run_options(parser)
-    parser.set_defaults(func=eval_command)
+    parser.set_defaults(func=harness_command)
 
 
 def _sweep_options(p: argparse.ArgumentParser) -> None:
@@ -184,94 +185,11 @@ async def _run(
         await executor.run(harness, questions, configurations, log, on_row)
 
 
-def _summary_table(summary: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """The summary's header and rows, one per configuration (grouped by graph and model),
-    for either printer."""
-    datasets = sorted({d for s in summary.values() for d in s["by_dataset"]})
-    header = [
-        "configuration",
-        "n",
-        "acc",
-        *datasets,
-        "EM",
-        "F1",
-        "compl tok",
-        "calls",
-        "cost USD",
-        "p95 s",
-        "errors",
-    ]
-    rows = [
-        [
-            key,
-            str(s["n"]),
-            f"{s['accuracy']:.3f}",
-            *(f"{s['by_dataset'][d]['accuracy']:.3f}" for d in datasets),
-            f"{s['em']:.3f}",
-            f"{s['f1']:.3f}",
-            f"{s['mean_completion_tokens']:.0f}",
-            f"{s['mean_llm_calls']:.1f}",
-            f"{s['total_cost_usd']:.6f}",
-            f"{s['p95_latency_s']:.1f}",
-            str(s["errors"]),
-        ]
-        for key, s in sorted(summary.items(), key=lambda item: _order(item[1]))
-    ]
-    return header, rows
-
-
-def _order(s: dict[str, Any]) -> tuple[Any, ...]:
-    """Configurations of one graph and model together, each along its curve."""
-    from orchestrator.eval.report import point_order
-
-    return (s["graph"], str(s["model"]), *point_order(s))
-
-
-def _notes(summary: dict[str, dict[str, Any]], left_out: int) -> list[str]:
-    """What a reader of the table should know: rows left out, calls shared between
-    configurations, rows from several commits."""
-    notes = []
-    if left_out:
-        notes.append(f"{left_out} rows left out: not every configuration answered their question")
-    reused = round(sum(s["n"] * s["mean_reused_calls"] for s in summary.values()))
-    if reused:
-        calls = round(sum(s["n"] * s["mean_llm_calls"] for s in summary.values()))
-        notes.append(
-            f"{reused} of the {calls} calls counted were shared between configurations "
-            "(--share-calls): those rows' latencies are shorter than alone"
-        )
-    versions = sorted({v for s in summary.values() for v in s["code_versions"]})
-    if len(versions) > 1:
-        notes.append(f"rows come from {len(versions)} code versions: {', '.join(versions)}")
-    return notes
-
-
-def _print_table(summary: dict[str, dict[str, Any]], left_out: int, markdown: bool) -> None:
-    header, rows = _summary_table(summary)
-    notes = _notes(summary, left_out)
-    if markdown:
-        lines = [header, ["---"] * len(header), *rows]
-        print("\n".join(f"| {' | '.join(line)} |" for line in lines))
-        if notes:
-            print("\n" + "\n".join(notes))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="summary", caption="\n".join(notes) or None)
-    for column in header:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
-
-
-def eval_command(args: argparse.Namespace) -> int:
+def harness_command(args: argparse.Namespace) -> int:
     """Run the sweep, then write OUT/summary.json and the plots; 1 if every row failed."""
-    from orchestrator.embeddings.embedders import make_embedder
+    from orchestrator.eval.configurations import expand
     from orchestrator.eval.executors import make_executor
-    from orchestrator.eval.harness import Harness, ResultsLog, expand
-    from orchestrator.eval.report import write_plots, write_summary
+    from orchestrator.eval.harness import ResultsLog
     from orchestrator.qa.data import read_qa
 
     config = _configured(args)
@@ -285,12 +203,26 @@ def eval_command(args: argparse.Namespace) -> int:
         _alphas(args.alphas),
     )
     executor = make_executor(args.executor, args.address, args.setup)
-    embedder = make_embedder(config.embedder.name)
-    harness = Harness(config, embedder, _router(args, embedder), args.concurrency, args.share_calls)
-    out = Path(args.out)
-    log = ResultsLog(out / "results.jsonl")
+    harness = _harness(args, config)
+    log = ResultsLog(Path(args.out) / "results.jsonl")
     asyncio.run(_run(harness, questions, configurations, log, args.json, executor))
-    rows = log.rows()
+    return _report(args, log.rows())
+
+
+def _harness(args: argparse.Namespace, config: Any) -> Any:
+    from orchestrator.embeddings.embedders import make_embedder
+    from orchestrator.eval.harness import Harness
+
+    embedder = make_embedder(config.embedder.name)
+    return Harness(config, embedder, _router(args, embedder), args.concurrency, args.share_calls)
+
+
+def _report(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int:
+    """Write the summary and plots, print the summary; 1, and why, if every row failed."""
+    from orchestrator.cli.eval_summary import every_row_failed, print_summary
+    from orchestrator.eval.report import write_plots, write_summary
+
+    out = Path(args.out)
     report = write_summary(out, rows)
     summary = report["configurations"]
     plots = [] if args.no_plots else write_plots(out, summary)
@@ -308,5 +240,8 @@ def eval_command(args: argparse.Namespace) -> int:
             )
         )
     else:
-        _print_table(summary, report["left_out_rows"], args.markdown)
-    return 1 if rows and all(r["status"] == "error" for r in rows) else 0
+        print_summary(summary, report["left_out_rows"], args.markdown)
+    if rows and all(r["status"] == "error" for r in rows):
+        print(f"error: {every_row_failed(rows)}", file=sys.stderr)
+        return 1
+    return 0

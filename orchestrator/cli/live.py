@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator.api import EventHandler
+from orchestrator.cli.tables import print_table
 from orchestrator.results import Answer
 
 
@@ -85,7 +86,8 @@ def ask_with_progress(question: str, run: Callable[[EventHandler], Answer]) -> A
         console.print(f"[bold]question[/] {_short(question, 100)}")
     answer = run(lambda event: render_event(console, event))
     console.print()
-    console.print(summary_table(answer))
+    print_table(summary_table(answer), console)
     out = Console()
-    out.print(f"[bold green]answer:[/] {answer.answer}" if answer.answer else "[red]no answer[/]")
+    text = f"[bold green]answer:[/] {answer.answer}" if answer.answer else "[red]no answer[/]"
+    out.print(text, soft_wrap=not out.is_terminal)  # piped: one line, not cut at 80 columns
     return answer

@@ -1,18 +1,28 @@
 """`orchestrator router …`: fit, eval, route, update and profile the embedding-cluster router.
 
 Only the standard library is imported here and in `router_commands` at module level, so that
-`--help` answers at once; numpy, scikit-learn and the embedders load inside the handlers."""
+`--help` answers at once; numpy, scikit-learn and the embedders load inside the handlers. The
+rule's options default to `None` (not given): `fit` sets them over the chosen `--preset`, and
+their help shows the values from `routing.cluster_config`."""
 
 from __future__ import annotations
 
 import argparse
 
 from orchestrator.cli.router_commands import (
-    eval_command,
     fit_command,
     profile_command,
     route_command,
+    router_eval_command,
     update_command,
+)
+from orchestrator.routing.cluster_config import (
+    CLUSTERINGS,
+    COST_NORMS,
+    PRESETS,
+    SCALES,
+    VOTES,
+    ClusterConfig,
 )
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
@@ -46,45 +56,66 @@ def _data_options(parser: argparse.ArgumentParser, many: bool = True) -> None:
     )
 
 
-def _add_rule_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--top-p", type=int, default=4, help="nearest clusters that vote (4)")
-    p.add_argument("--beta", type=float, default=9.0, help="softmax sharpness (9)")
+def _default(knob: str) -> str:
+    """`default 5; paper: 1`: the recommended value, and the paper's where it differs."""
+    ours, paper = getattr(ClusterConfig(), knob), getattr(ClusterConfig.preset("paper"), knob)
+    return f"default {ours}" + ("" if ours == paper else f"; paper: {paper}")
+
+
+def _preset_flags(name: str) -> str:
+    """`--clustering global --bags 1 --scale cluster`: what the preset changes."""
+    return " ".join(f"--{knob.replace('_', '-')} {value}" for knob, value in PRESETS[name].items())
+
+
+def _add_clustering_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--cost-norm",
-        choices=("minmax", "max"),
-        default="minmax",
-        help="normalise cost by min-max (paper) or by the cluster max",
+        "--preset",
+        choices=tuple(PRESETS),
+        default="recommended",
+        help="the rule's values: recommended (default) or the paper's "
+        f"({_preset_flags('paper')}); the options below override them",
     )
     p.add_argument(
-        "--vote",
-        choices=("weighted", "rank"),
-        default="weighted",
-        help="clusters vote with scores (paper) or reciprocal ranks",
-    )
-    p.add_argument(
-        "--min-accuracy",
-        type=float,
-        default=0.0,
-        help="drop models below this accuracy in a cluster (0: off)",
+        "--k",
+        type=int,
+        help="clusters per clustering "
+        "(default: 60, fewer when there are under ~30 queries per cluster)",
     )
     p.add_argument(
         "--clustering",
-        choices=("global", "per-dataset"),
-        default="per-dataset",
-        help="k-means within each dataset of the data (default) or over all queries (paper)",
+        choices=CLUSTERINGS,
+        help=f"k-means over all queries or within each dataset ({_default('clustering')})",
     )
     p.add_argument(
         "--bags",
         type=int,
-        default=5,
-        help="clusterings fitted with consecutive seeds, their votes averaged (5; paper: 1)",
+        help=f"clusterings with consecutive seeds, their votes averaged ({_default('bags')})",
     )
     p.add_argument(
         "--scale",
-        choices=("table", "cluster"),
-        default="table",
+        choices=SCALES,
         help="normalise accuracy and cost over the whole table, every dataset counting "
-        "equally (default), or within each cluster (paper)",
+        f"equally, or within each cluster ({_default('scale')})",
+    )
+
+
+def _add_scoring_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--top-p", type=int, help=f"nearest clusters that vote ({_default('top_p')})")
+    p.add_argument("--beta", type=float, help=f"softmax sharpness ({_default('beta')})")
+    p.add_argument(
+        "--cost-norm",
+        choices=COST_NORMS,
+        help=f"normalise cost by min-max or by the cluster max ({_default('cost_norm')})",
+    )
+    p.add_argument(
+        "--vote",
+        choices=VOTES,
+        help=f"clusters vote with scores or reciprocal ranks ({_default('vote')})",
+    )
+    p.add_argument(
+        "--min-accuracy",
+        type=float,
+        help=f"drop models below this accuracy in a cluster, 0: off ({_default('min_accuracy')})",
     )
 
 
@@ -103,20 +134,15 @@ def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="%(default)s, all-mpnet-base-v2 (pip install 'orchestrator[mpnet]'), "
         "wordllama[-<dim>] or hashing-<dim>",
     )
-    p.add_argument(
-        "--k",
-        type=int,
-        default=None,
-        help="clusters (default: 60, fewer when there are under ~30 queries per cluster)",
-    )
-    _add_rule_options(p)
+    _add_clustering_options(p)
+    _add_scoring_options(p)
     p.add_argument(
         "--frontier",
         action="store_true",
         help="never route to a model that is on no dataset's cost-accuracy frontier "
-        "(helps on several datasets, can hurt on one; see the README)",
+        "(helps on several datasets, can hurt on one; see docs/router.md)",
     )
-    p.add_argument("--seed", type=int, default=0, help="k-means seed (0)")
+    p.add_argument("--seed", type=int, help=f"k-means seed ({_default('seed')})")
     p.set_defaults(func=fit_command)
 
 
@@ -134,7 +160,7 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", metavar="FILE.png", help="plot accuracy against cost")
-    p.set_defaults(func=eval_command)
+    p.set_defaults(func=router_eval_command)
 
 
 def _add_route(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,6 +14,7 @@ from orchestrator.errors import InputError
 
 if TYPE_CHECKING:
     from orchestrator.protocols import Embedder
+    from orchestrator.routing.cluster_config import ClusterConfig
     from orchestrator.routing.labelled import LabelledTable
     from orchestrator.routing.router import ClusterRouter
 
@@ -83,28 +84,16 @@ def fit_command(args: argparse.Namespace) -> int:
     table = _table(args, "query_last")
     with embedding(args.embedder, args.cache_dir) as embedder:
         vectors = embedder.embed(table.texts)
-    knobs = (
-        "k",
-        "top_p",
-        "beta",
-        "cost_norm",
-        "vote",
-        "min_accuracy",
-        "seed",
-        "clustering",
-        "bags",
-        "scale",
-    )
     router = ClusterRouter.fit(
         vectors,
         table.scores,
         table.costs,
         table.models,
         embedder_name=embedder.name,
+        config=_fit_config(args),
         datasets=table.datasets,
         frontier=args.frontier,
         meta=_fit_meta(table, args),
-        **{name: getattr(args, name) for name in knobs},
     )
     path = save_router(router, args.out)
     known = bool((table.costs == table.costs).any())  # NaN != NaN: any known cost
@@ -120,6 +109,14 @@ def fit_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit_config(args: argparse.Namespace) -> ClusterConfig:
+    """The `--preset`'s rule with the options given on the command line set over it."""
+    from orchestrator.routing.cluster_config import KNOBS, ClusterConfig
+
+    given = {knob: getattr(args, knob) for knob in KNOBS if getattr(args, knob) is not None}
+    return ClusterConfig.preset(args.preset, **given)
+
+
 def _fit_meta(table: LabelledTable, args: argparse.Namespace) -> dict[str, Any]:
     from collections import Counter
 
@@ -132,7 +129,7 @@ def _fit_meta(table: LabelledTable, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def eval_command(args: argparse.Namespace) -> int:
+def router_eval_command(args: argparse.Namespace) -> int:
     from orchestrator.routing.evaluation import evaluate
 
     router = _load(args)

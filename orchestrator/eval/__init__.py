@@ -4,6 +4,7 @@ between configurations, and which code produced a result.
 
 May import: the public API (`orchestrator.api`) and everything below it."""
 
-from orchestrator.eval.harness import Configuration, Harness, ResultsLog, expand
+from orchestrator.eval.configurations import Configuration, expand
+from orchestrator.eval.harness import Harness, ResultsLog
 
 __all__ = ["Configuration", "Harness", "ResultsLog", "expand"]

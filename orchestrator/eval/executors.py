@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestrator.errors import ConfigError, OrchestratorError
-from orchestrator.eval.harness import Configuration, Harness, ResultsLog, RowHook
+from orchestrator.eval.configurations import Configuration
+from orchestrator.eval.harness import Harness, ResultsLog, RowHook
 from orchestrator.llm.local_engine import THREADS_ENV, usable_cpus
 
 if TYPE_CHECKING:

@@ -3,6 +3,7 @@ sub-answers; `conclude` is the single graph's, the aggregated sample answer itse
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -22,7 +23,8 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
     steps = state.get("steps", {})
     if not any(s["status"] != "error" for s in steps.values()):
         status = "budget_exhausted" if _run_status(state) == "budget_exhausted" else "error"
-        return {"status": status, "answer": "", "error": "every sub-query failed"}
+        error = failure("every sub-query failed", state.get("samples", []))
+        return {"status": status, "answer": "", "error": error}
     # Without a synthesis (it failed, or forgot its `Answer:` line, as small models do) the
     # answer is the last sub-query's, which the plan makes the one that answers the question.
     last = steps[state["plan"][-1]["id"]]["answer"]
@@ -68,6 +70,18 @@ def _synthesis_prompt(state: GraphState) -> list[Message]:
     )
 
 
+def failure(headline: str, samples: list[SampleRecord]) -> str:
+    """`headline` and why: the commonest error of the failed samples (which names the model,
+    the kind of failure and what to check), with how many said it when they differ."""
+    errors = Counter(s["error"] for s in samples if s["status"] != "ok" and s["error"])
+    if not errors:
+        return headline
+    error, count = errors.most_common(1)[0]
+    total = errors.total()
+    said = f" ({count} of {total} failed calls)" if count < total else ""
+    return f"{headline}{said}: {error}"
+
+
 def _run_status(state: GraphState) -> str:
     samples = state.get("samples", [])
     if any(s["status"] == "budget_exhausted" for s in samples):
@@ -92,6 +106,7 @@ async def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict[str,
     step = state.get("steps", {}).get("q1")
     if step is None or step["status"] == "error":
         failed = "budget_exhausted" if status == "budget_exhausted" else "error"
-        return {"answer": "", "status": failed, "error": "every sample failed"}
+        error = failure("every sample failed", state.get("samples", []))
+        return {"answer": "", "status": failed, "error": error}
     runtime.stream_writer({"event": "answer", "answer": step["answer"]})
     return {"answer": step["answer"], "status": status}

@@ -9,11 +9,11 @@ custom providers, so every model, local or hosted, crosses the same boundary.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -21,14 +21,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import litellm
 from litellm import exceptions as lx
 from litellm.llms.custom_llm import CustomLLM
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-)
 
 from orchestrator.config import ModelConfig
 from orchestrator.errors import ConfigError, ProviderError
+from orchestrator.llm.engines import ENGINES, generate, stream_chunks
+from orchestrator.llm.hints import hint
+from orchestrator.llm.retries import classify, provider_message, retrying, transient
 from orchestrator.protocols import (
     Completion,
     Engine,
@@ -82,7 +80,6 @@ _ENGINE_EXCEPTIONS: dict[str, Any] = {
     "context_window": lx.ContextWindowExceededError,
 }
 
-_engines: dict[str, Engine] = {}
 _prices: dict[str, ModelConfig] = {}
 
 
@@ -96,17 +93,8 @@ class _EngineHandler(CustomLLM):  # type: ignore[misc]
     async def _generate(
         self, model: str, messages: list[Any], kw: dict[str, Any], on_text: TextSink | None
     ) -> EngineReply:
-        params = kw.get("optional_params") or {}
         try:
-            return await _engines[self.provider].generate(
-                model,
-                [{"role": m["role"], "content": str(m["content"])} for m in messages],
-                temperature=float(params.get("temperature", 0.0)),
-                max_tokens=int(params.get("max_tokens", 256)),
-                seed=params.get("seed"),
-                json_mode=bool(params.get("response_format")),
-                on_text=on_text,
-            )
+            return await generate(self.provider, model, messages, kw, on_text)
         except EngineFailure as exc:
             cls = _ENGINE_EXCEPTIONS[exc.kind]
             raise cls(message=str(exc), model=model, llm_provider=self.provider) from None
@@ -130,44 +118,15 @@ class _EngineHandler(CustomLLM):  # type: ignore[misc]
 
     async def astreaming(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
         """The engine's text as litellm stream chunks, as it is generated, then usage."""
-        loop = asyncio.get_running_loop()
-        pieces: asyncio.Queue[str | None] = asyncio.Queue()
-
-        def pass_on(text: str) -> None:  # engines may call it from a worker thread
-            loop.call_soon_threadsafe(pieces.put_nowait, text)
-
-        task = asyncio.ensure_future(self._generate(model, messages, kw, pass_on))
-        task.add_done_callback(lambda _: loop.call_soon_threadsafe(pieces.put_nowait, None))
-        try:
-            while (piece := await pieces.get()) is not None:
-                yield _chunk(piece)
-            reply = await task
-        finally:
-            task.cancel()
-        usage = {
-            "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens,
-            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-        }
-        yield _chunk("", reply.finish_reason, usage)
-
-
-def _chunk(text: str, finish: str = "", usage: dict[str, int] | None = None) -> dict[str, Any]:
-    """One litellm GenericStreamingChunk."""
-    return {
-        "text": text,
-        "is_finished": bool(finish),
-        "finish_reason": finish,
-        "usage": usage,
-        "index": 0,
-        "tool_use": None,
-    }
+        produce = partial(self._generate, model, messages, kw)
+        async for chunk in stream_chunks(produce):
+            yield chunk
 
 
 def register_engine(provider: str, engine: Engine) -> None:
     """Serve `<provider>/<name>` model ids from an in-process engine (replaces any earlier)."""
     known = {entry["provider"] for entry in litellm.custom_provider_map}
-    _engines[provider] = engine
+    ENGINES[provider] = engine
     if provider not in known:
         litellm.custom_provider_map = [
             *litellm.custom_provider_map,
@@ -177,7 +136,7 @@ def register_engine(provider: str, engine: Engine) -> None:
 
 def _ensure_provider(model_id: str) -> None:
     provider = model_id.split("/", 1)[0]
-    if provider == "local" and provider not in _engines:
+    if provider == "local" and provider not in ENGINES:
         from orchestrator.llm.local_engine import LocalEngine
         from orchestrator.llm.local_models import check_installed
 
@@ -187,55 +146,13 @@ def _ensure_provider(model_id: str) -> None:
         from orchestrator.llm.local_models import check_installed
 
         check_installed(model_id.split("/", 1)[1])
-    elif provider not in _engines:
+    elif provider not in ENGINES:
         try:
             litellm.get_llm_provider(model_id)
         except Exception:
             raise ConfigError(
                 f"unknown model id {model_id!r}: litellm has no provider for it"
             ) from None
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    try:
-        return min(float(value), 60.0) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _wait(state: Any) -> float:
-    hinted = _retry_after(state.outcome.exception())
-    if hinted is not None:
-        return hinted
-    return float(min(0.25 * 2 ** (state.attempt_number - 1), 8.0))
-
-
-def _malformed(exc: BaseException) -> bool:
-    """A reply whose body is not valid JSON (litellm reports it as a 500): not transient."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, json.JSONDecodeError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, _TRANSIENT) and not _malformed(exc)
-
-
-def _kind(exc: BaseException) -> str:
-    if _malformed(exc):
-        return "malformed"
-    for cls, kind in _KINDS:
-        if isinstance(exc, cls):
-            return kind
-    return "timeout" if isinstance(exc, TimeoutError) else "other"
 
 
 class LiteLLMChatModel:
@@ -263,11 +180,9 @@ class LiteLLMChatModel:
         stream = _Stream(on_text) if on_text is not None else None
         started = time.perf_counter()
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.spec.max_retries + 1),
-                wait=_wait,
-                retry=retry_if_exception(lambda e: _transient(e) and not (stream and stream.sent)),
-                reraise=True,
+            async for attempt in retrying(
+                self.spec.max_retries,
+                lambda e: transient(e, _TRANSIENT) and not (stream and stream.sent),
             ):
                 with attempt:
                     call = litellm.acompletion(**kwargs) if stream is None else stream.run(kwargs)
@@ -306,17 +221,21 @@ class LiteLLMChatModel:
         return kwargs
 
     def _error(self, exc: BaseException) -> ProviderError:
+        """The failure as a ProviderError of its kind, redacted, with what to check."""
         if isinstance(exc, ProviderError):
-            return exc
+            return exc if exc.hint else self._failure(exc.kind, exc.message)
         secrets = [k for k in [api_key(self.spec.api_key_env)] if k]
-        message = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secrets)
-        return ProviderError(self.id, _kind(exc), message[:300])
+        message = redact(provider_message(exc), secrets)
+        return self._failure(classify(exc, _KINDS), message[:300])
+
+    def _failure(self, kind: str, message: str) -> ProviderError:
+        return ProviderError(self.id, kind, message, hint(kind, self.spec))
 
     def _completion(self, response: Any, latency_s: float) -> Completion:
         choices = getattr(response, "choices", None) or []
         text = choices[0].message.content if choices else None
         if not choices or text is None:
-            raise ProviderError(self.id, "malformed", "response has no choices or no content")
+            raise self._failure("malformed", "response has no choices or no content")
         usage = getattr(response, "usage", None)
         prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
         completion = int(getattr(usage, "completion_tokens", 0) or 0)

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from orchestrator.errors import InputError, RouterArtifactError
+from orchestrator.routing.cluster_config import saved_config
 from orchestrator.routing.cluster_tables import ClusterTables
-from orchestrator.routing.router import ClusterConfig, ClusterRouter
+from orchestrator.routing.router import ClusterRouter
 
 FORMAT = "orchestrator.cluster-router"
 FORMAT_VERSION = 1
@@ -199,7 +200,7 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
         np.asarray(weights, dtype=np.float64),
     )
     try:
-        config = ClusterConfig(**_get(document, "config", dict, file))
+        config = saved_config(_get(document, "config", dict, file))  # older: fewer knobs
     except (TypeError, InputError) as exc:
         raise _bad(file, f"invalid config ({exc})") from None
     embedder = document["embedder"]["name"]

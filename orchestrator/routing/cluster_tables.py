@@ -16,10 +16,6 @@ FloatMatrix = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Float32Matrix = npt.NDArray[np.float32]
 
-COST_NORMS = ("minmax", "max")
-SCALES = ("table", "cluster")
-VOTES = ("weighted", "rank")
-CLUSTERINGS = ("global", "per-dataset")
 # Ties break toward the cheaper model at α=1 and the more accurate one at α=0.
 TIE_BREAK = 1e-6
 
@@ -107,6 +103,25 @@ def stratified_clusters(
         labels[rows] = local + sum(len(c) for c in centroids)
         centroids.append(found)
     return np.vstack(centroids), labels
+
+
+def bagged_clusters(
+    x: Float32Matrix, groups: list[str], k: int, seed: int, bags: int, per_dataset: bool
+) -> tuple[Float32Matrix, IntArray, IntArray]:
+    """`bags` clusterings, with seeds `seed`, `seed + 1`, …, each by k-means over all rows or
+    within each group (`stratified_clusters`). Returns the centroids of all bags stacked,
+    each centroid's bag, and (bags, n) each row's cluster in each bag, numbered over all."""
+    found = [
+        stratified_clusters(x, groups, k, seed + b)
+        if per_dataset
+        else kmeans_clusters(x, k, seed + b)
+        for b in range(bags)
+    ]
+    sizes = [len(centroids) for centroids, _ in found]
+    offsets = np.cumsum([0, *sizes[:-1]])
+    labels = [bag_labels + offset for (_, bag_labels), offset in zip(found, offsets, strict=True)]
+    bag_of = np.repeat(np.arange(bags, dtype=np.int64), sizes)
+    return np.vstack([centroids for centroids, _ in found]), bag_of, np.vstack(labels)
 
 
 def nearest_clusters(centroids: Float32Matrix, bags: IntArray, x: Float32Matrix) -> IntArray:

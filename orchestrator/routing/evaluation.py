@@ -1,5 +1,5 @@
-"""Router evaluation in the vocabulary of DESIGN.md §2: per-model accuracy and cost, best
-single, oracle, the α sweep, its Pareto front and AIQ.
+"""Router evaluation: per-model accuracy and cost, the best single model, the oracle, the α
+sweep, its Pareto front and AIQ (the area under its cost-accuracy hull).
 
 Accuracy is the macro average over the datasets in the evaluated table (micro is reported
 too); a query whose chosen model has no record is left out of the averages rather than

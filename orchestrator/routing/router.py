@@ -1,6 +1,6 @@
 """Routers: pick the model for one embedded sub-query.
 
-`ClusterRouter` is the Avengers-Pro rule (DESIGN.md §2): k-means on L2-normalised query
+`ClusterRouter` is the Avengers-Pro rule: k-means on L2-normalised query
 embeddings; per cluster j and model i the mean score p[j,i] and mean cost q[j,i]; min-max
 normalisation within the cluster; `x = α·p̃ + (1−α)·(1−q̃)`; a query is scored by its top-p
 nearest centroids (cosine) weighted by `softmax(−β·distance)` and goes to the argmax model.
@@ -11,12 +11,13 @@ Bagging (`bags=B`) fits B clusterings with consecutive seeds and averages their 
 bag scores the query by its own top-p clusters, which evens out where one k-means run
 happens to draw a cluster boundary. `frontier=True` routes only among the models on some
 dataset's cost-accuracy frontier (`frontier.py`); the others are `excluded`.
+The knobs, their recommended defaults and the paper's preset: `cluster_config.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,23 +25,19 @@ import numpy.typing as npt
 
 from orchestrator.errors import InputError
 from orchestrator.protocols import RouteDecision, Vector
+from orchestrator.routing.cluster_config import ClusterConfig
 from orchestrator.routing.cluster_tables import (
-    CLUSTERINGS,
-    COST_NORMS,
-    SCALES,
-    VOTES,
     ClusterTables,
     FloatMatrix,
     IntArray,
     bag_groups,
+    bagged_clusters,
     choose_k,
     cluster_stats,
     dataset_weights,
-    kmeans_clusters,
     merge_columns,
     nearest_clusters,
     scoring_tables,
-    stratified_clusters,
 )
 from orchestrator.routing.frontier import frontier_models
 
@@ -58,43 +55,6 @@ class FixedRouter:
 
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
         return self._decision
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    """The rule's knobs. `k` is the number of clusters actually fitted. The defaults are the
-    paper's rule: what an artifact saved before a knob existed was fitted with."""
-
-    k: int
-    top_p: int = 4
-    beta: float = 9.0
-    cost_norm: str = "minmax"
-    vote: str = "weighted"
-    min_accuracy: float = 0.0
-    seed: int = 0
-    clustering: str = "global"
-    bags: int = 1
-    scale: str = "cluster"
-
-    def __post_init__(self) -> None:
-        if min(self.k, self.top_p, self.bags) < 1:
-            raise InputError(
-                f"k, top_p and bags must be at least 1 "
-                f"(got k={self.k}, top_p={self.top_p}, bags={self.bags})"
-            )
-        if self.cost_norm not in COST_NORMS:
-            raise InputError(f"cost_norm must be one of {COST_NORMS}, got {self.cost_norm!r}")
-        if self.vote not in VOTES:
-            raise InputError(f"vote must be one of {VOTES}, got {self.vote!r}")
-        if self.scale not in SCALES:
-            raise InputError(f"scale must be one of {SCALES}, got {self.scale!r}")
-        if self.clustering not in CLUSTERINGS:
-            raise InputError(f"clustering must be one of {CLUSTERINGS}, got {self.clustering!r}")
-        if not self.beta >= 0:
-            raise InputError(f"beta must be a non-negative number, got {self.beta}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _as_matrix(values: Any, shape: tuple[int, int], what: str) -> FloatMatrix:
@@ -122,6 +82,15 @@ def _fit_inputs(
     return x, s, c
 
 
+def _dataset_names(datasets: Sequence[str] | None, n: int) -> list[str]:
+    groups = [""] * n if datasets is None else list(datasets)
+    if len(groups) != n:
+        raise InputError(
+            f"datasets need one dataset name per query: {len(groups)} names, {n} queries"
+        )
+    return groups
+
+
 @dataclass
 class ClusterRouter:
     """A fitted embedding-cluster router. α is chosen per call; one router serves a sweep.
@@ -136,6 +105,8 @@ class ClusterRouter:
     _by_alpha: dict[float, FloatMatrix] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.config.k is None:
+            raise InputError("a fitted router's config needs k, the clusters it fitted")
         self.tables.check(len(self.models))
         if (found := self.tables.n_bags) != self.config.bags:
             raise InputError(f"the tables hold {found} clusterings, the config {self.config.bags}")
@@ -181,63 +152,28 @@ class ClusterRouter:
         models: list[str],
         *,
         embedder_name: str,
-        k: int | None = None,
-        top_p: int = 4,
-        beta: float = 9.0,
-        cost_norm: str = "minmax",
-        vote: str = "weighted",
-        min_accuracy: float = 0.0,
-        seed: int = 0,
-        clustering: str = "per-dataset",
+        config: ClusterConfig | None = None,
         datasets: Sequence[str] | None = None,
-        bags: int = 5,
-        scale: str = "table",
         frontier: bool = False,
         meta: dict[str, Any] | None = None,
+        **knobs: Any,
     ) -> ClusterRouter:
         """Fit on (n, dim) embeddings and (n, m) scores/costs; NaN marks a missing record.
-        `clustering="per-dataset"` runs k-means within each of `datasets` (row-aligned; all
-        one dataset when not given), `"global"` over all queries as in the paper. `bags`
-        clusterings are fitted, with seeds `seed`, `seed + 1`, … With `frontier`, models on
-        no dataset's cost-accuracy frontier are excluded (`frontier.py`)."""
+        The rule is `config` (default `ClusterConfig()`, the recommended one; or e.g.
+        `ClusterConfig.preset("paper")`) with `knobs` (`k=30`, `bags=1`, …) set over it.
+        `datasets` names each row's dataset (all one dataset when not given): per-dataset
+        clustering runs k-means within each. With `frontier`, models on no dataset's
+        cost-accuracy frontier are excluded (`frontier.py`)."""
         x, s, c = _fit_inputs(embeddings, scores, costs, models)
-        config = ClusterConfig(
-            choose_k(len(x), k),
-            top_p,
-            beta,
-            cost_norm,
-            vote,
-            min_accuracy,
-            seed,
-            clustering,
-            bags,
-            scale,
+        groups = _dataset_names(datasets, len(x))
+        config = replace(config or ClusterConfig(), **knobs)
+        per_dataset = config.clustering == "per-dataset"
+        k = choose_k(len(x), config.k)
+        centroids, bags, labels = bagged_clusters(
+            x, groups, k, config.seed, config.bags, per_dataset
         )
-        groups = [""] * len(x) if datasets is None else list(datasets)
-        if len(groups) != len(x):
-            raise InputError(
-                f"datasets need one dataset name per query: {len(groups)} names, {len(x)} queries"
-            )
-        found = [
-            stratified_clusters(x, groups, config.k, seed + b)
-            if clustering == "per-dataset"
-            else kmeans_clusters(x, config.k, seed + b)
-            for b in range(config.bags)
-        ]
-        sizes = [len(centroids) for centroids, _ in found]
-        offsets = np.cumsum([0, *sizes[:-1]])
-        labels = [
-            bag_labels + offset for (_, bag_labels), offset in zip(found, offsets, strict=True)
-        ]
-        tables = cluster_stats(
-            np.vstack([centroids for centroids, _ in found]),
-            np.repeat(np.arange(config.bags), sizes),
-            np.vstack(labels),
-            s,
-            c,
-            dataset_weights(groups),
-        )
-        config = replace(config, k=max(sizes))
+        tables = cluster_stats(centroids, bags, labels, s, c, dataset_weights(groups))
+        config = replace(config, k=int(np.bincount(bags).max()))
         keep = frontier_models(s, c, groups) if frontier else np.ones(len(models), dtype=bool)
         excluded = tuple(m for m, kept in zip(models, keep, strict=True) if not kept)
         return cls(embedder_name, list(models), config, tables, dict(meta or {}), excluded)

@@ -3,7 +3,8 @@ and a real OpenAI-compatible HTTP server on 127.0.0.1. Production code never imp
 
 May import: the root modules and `llm` (to register the scripted engine)."""
 
-from orchestrator.testing.fake_openai import FakeOpenAI, Reply
+from orchestrator.testing.fake_openai import FakeOpenAI
+from orchestrator.testing.replies import Reply
 from orchestrator.testing.scripted import ScriptedEngine, ScriptedFailure
 
 __all__ = ["FakeOpenAI", "Reply", "ScriptedEngine", "ScriptedFailure"]

@@ -1,0 +1,112 @@
+import pytest
+from support import scripted_config
+
+from orchestrator.config import ModelConfig, parse_config
+from orchestrator.errors import ProviderError
+from orchestrator.llm.boundary import make_chat_model
+from orchestrator.protocols import EngineReply
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
+
+MESSAGES = [{"role": "user", "content": "two words"}]
+
+
+def model(**overrides):
+    spec = {"id": "scripted/m", "input_usd_per_mtok": 2.0, "output_usd_per_mtok": 8.0, **overrides}
+    return make_chat_model(ModelConfig(**spec))
+
+
+async def test_completion_is_typed_and_costed_from_our_table(scripted):
+    engine = scripted(
+        lambda call: EngineReply("hi there", prompt_tokens=1000, completion_tokens=500)
+    )
+    completion = await model().complete(MESSAGES, temperature=0.3, max_tokens=9, seed=11)
+    assert completion.text == "hi there" and completion.model == "scripted/m"
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (1000, 500)
+    assert completion.cost_usd == pytest.approx((1000 * 2.0 + 500 * 8.0) / 1e6)
+    call = engine.calls[0]
+    assert (call.temperature, call.max_tokens, call.seed, call.json_mode) == (0.3, 9, 11, False)
+
+
+async def test_transient_errors_are_retried_then_succeed(scripted):
+    failures = ["rate_limit", "server"]
+
+    def respond(call: ScriptedCall) -> str:
+        if failures:
+            raise ScriptedFailure(failures.pop(0))
+        return "fine"
+
+    engine = scripted(respond)
+    completion = await model(max_retries=2).complete(MESSAGES, temperature=0, max_tokens=5)
+    assert completion.text == "fine" and len(engine.calls) == 3
+
+
+@pytest.mark.parametrize("kind", ["auth", "bad_request", "not_found", "context_window"])
+async def test_permanent_errors_are_not_retried(scripted, kind):
+    def respond(call: ScriptedCall) -> str:
+        raise ScriptedFailure(kind, "key sk-abcdefghijklmnopqrstuv rejected")
+
+    engine = scripted(respond)
+    with pytest.raises(ProviderError) as info:
+        await model(max_retries=3).complete(MESSAGES, temperature=0, max_tokens=5)
+    assert len(engine.calls) == 1
+    assert info.value.kind == kind and info.value.model == "scripted/m"
+    assert "sk-abcdefghijklmnopqrstuv" not in str(info.value)
+
+
+async def test_retries_stop_after_the_configured_attempts(scripted):
+    def respond(call: ScriptedCall) -> str:
+        raise ScriptedFailure("server", "boom")
+
+    engine = scripted(respond)
+    with pytest.raises(ProviderError, match="server"):
+        await model(max_retries=2).complete(MESSAGES, temperature=0, max_tokens=5)
+    assert len(engine.calls) == 3
+
+
+async def test_length_finish_is_reported(scripted):
+    scripted(lambda call: "one two three four five six")
+    completion = await model().complete(MESSAGES, temperature=0, max_tokens=3)
+    assert completion.finish_reason == "length" and completion.usage.completion_tokens == 3
+
+
+async def test_json_mode_reaches_the_engine(scripted):
+    engine = scripted(lambda call: "{}")
+    await model().complete(MESSAGES, temperature=0, max_tokens=3, json_mode=True)
+    assert engine.calls[0].json_mode is True
+
+
+def test_config_models_build(scripted):
+    scripted()
+    config = parse_config(scripted_config())
+    assert [make_chat_model(m).id for m in config.models] == ["scripted/big", "scripted/small"]
+
+
+async def test_a_streamed_call_passes_each_piece_on_and_returns_the_whole(scripted):
+    engine = scripted(lambda call: "Two steps.\nAnswer: Paris")
+    pieces: list[str] = []
+    completion = await model().complete(
+        MESSAGES, temperature=0.3, max_tokens=9, seed=11, on_text=pieces.append
+    )
+    assert pieces == ["Two ", "steps.\n", "Answer: ", "Paris"]
+    assert completion.text == "Two steps.\nAnswer: Paris"
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (2, 4)
+    assert completion.cost_usd == pytest.approx((2 * 2.0 + 4 * 8.0) / 1e6)
+    call = engine.calls[0]
+    assert (call.temperature, call.max_tokens, call.seed) == (0.3, 9, 11)
+
+
+async def test_a_streamed_call_is_retried_while_nothing_was_passed_on(scripted):
+    failures = ["rate_limit"]
+
+    def respond(call: ScriptedCall) -> str:
+        if failures:
+            raise ScriptedFailure(failures.pop(0))
+        return "fine now"
+
+    engine = scripted(respond)
+    pieces: list[str] = []
+    completion = await model(max_retries=1).complete(
+        MESSAGES, temperature=0, max_tokens=5, on_text=pieces.append
+    )
+    assert completion.text == "fine now" and pieces == ["fine ", "now"]
+    assert len(engine.calls) == 2

@@ -1,0 +1,169 @@
+"""Plain helpers shared by test files (fixtures live in conftest.py). Test files import these
+with `from support import ...` (pytest puts tests/ on sys.path) and never from each other."""
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from orchestrator.embeddings.embedders import HashingEmbedder
+from orchestrator.testing.scripted import ScriptedCall
+
+if TYPE_CHECKING:
+    from orchestrator.routing.router import ClusterRouter
+
+# --- the scripted engine: a three-sub-query plan, who sent a call, default replies, config ---
+
+PLAN_3 = {
+    "subqueries": [
+        {"id": "q1", "question": "Where did Alan Turing study?", "depends_on": []},
+        {"id": "q2", "question": "When was Harvard founded?", "depends_on": []},
+        {
+            "id": "q3",
+            "question": "Which is older, the answer to q1 or Harvard?",
+            "depends_on": ["q1", "q2"],
+        },
+    ]
+}
+
+
+def kind_of(call: ScriptedCall) -> str:
+    """Which stage sent a scripted call, read from its system prompt."""
+    if "planner" in call.system:
+        return "plan"
+    if "final answer" in call.system:
+        return "synthesize"
+    return "sample"
+
+
+def stage(call: ScriptedCall) -> str:
+    """Which node sent a call, read from its system prompt: also tells the deep graph's
+    critique, revise, judge and chain calls apart (everything else is a draft)."""
+    system = call.system
+    for marker, name in (
+        ("planner", "plan"),
+        ("final answer", "synthesize"),
+        ("You review a draft", "critique"),
+        ("You improve a draft", "revise"),
+        ("You are a judge", "judge"),
+        ("at length", "chain"),
+    ):
+        if marker in system:
+            return name
+    return "draft"
+
+
+def default_responder(plan: dict[str, Any] = PLAN_3) -> Callable[[ScriptedCall], str]:
+    def respond(call: ScriptedCall) -> str:
+        stage = kind_of(call)
+        if stage == "plan":
+            return json.dumps(plan)
+        if stage == "synthesize":
+            return "The sub-answers say so.\nAnswer: University of Cambridge"
+        return "Reasoning briefly.\nAnswer: Cambridge"
+
+    return respond
+
+
+def scripted_config(**sections: Any) -> dict[str, Any]:
+    """A config over two scripted models, priced so costs are easy to check by hand."""
+    base: dict[str, Any] = {
+        "models": [
+            {"id": "scripted/big", "input_usd_per_mtok": 10.0, "output_usd_per_mtok": 30.0},
+            {"id": "scripted/small", "input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0},
+        ],
+        "embedder": {"name": "hashing-64"},
+        "router": {"default_model": "scripted/big"},
+    }
+    for key, value in sections.items():
+        base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
+    return base
+
+
+class CountingEmbedder(HashingEmbedder):
+    """A 16-dimensional hashing embedder that records every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(16)
+        self.seen: list[str] = []
+
+    def embed(self, texts: list[str]) -> Any:
+        self.seen += texts
+        return super().embed(texts)
+
+
+# --- the router: two well-separated groups of queries and a hand-made score table ---
+
+MODELS = ["big", "mid", "small"]
+
+
+def two_groups(per_group: int = 10) -> np.ndarray:
+    """Points around (1, 0, 0) and around (0, 1, 0): two clusters k-means cannot miss."""
+    rng = np.random.default_rng(0)
+    a = np.array([1.0, 0.0, 0.0]) + 0.05 * rng.normal(size=(per_group, 3))
+    b = np.array([0.0, 1.0, 0.0]) + 0.05 * rng.normal(size=(per_group, 3))
+    x = np.vstack([a, b]).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def hand_table(per_group: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group A: big 1.0, mid 0.5, small 0.0 at costs 10, 2, 1.
+    Group B: small is the most accurate (1.0), big 0.5, mid 0.0, same costs."""
+    x = two_groups(per_group)
+    scores = np.array([[1.0, 0.5, 0.0]] * per_group + [[0.5, 0.0, 1.0]] * per_group)
+    costs = np.array([[10.0, 2.0, 1.0]] * (2 * per_group))
+    return x, scores, costs
+
+
+def fit_hand(**options) -> "ClusterRouter":
+    """A router fitted on `hand_table` (imported here so that the scripted-engine helpers
+    above stay importable without the routing package, e.g. from a subprocess)."""
+    from orchestrator.routing.router import ClusterRouter
+
+    x, scores, costs = hand_table()
+    options = {"k": 2, "top_p": 1, "bags": 1, **options}
+    return ClusterRouter.fit(x, scores, costs, MODELS, embedder_name="test-3", **options)
+
+
+A = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+B = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+
+
+def edit_json(folder, change):
+    """Apply `change` to the router.json of the artifact saved in `folder`."""
+    path = folder / "router.json"
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+# --- the evaluation harness: a small GSM8K-style data set and `eval` arguments ---
+
+GSM = [
+    {"id": f"g{i}", "question": f"What is {i} + {i}?", "answers": [str(2 * i)]} for i in range(4)
+]
+
+
+def write(path, rows):
+    """Write `rows` as JSON lines to `path` and return it."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def eval_args(tmp_path, *extra):
+    """Parsed `eval` arguments over GSM, a one-model config and an output folder in tmp_path."""
+    parser = argparse.ArgumentParser()
+    from orchestrator.cli.eval import add_eval_parser
+
+    add_eval_parser(parser.add_subparsers())
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[models]]\nid = "scripted/big"\ninput_usd_per_mtok = 10.0\n'
+        'output_usd_per_mtok = 30.0\n[embedder]\nname = "hashing-32"\n'
+    )
+    data = write(tmp_path / "gsm8k.jsonl", GSM)
+    return parser.parse_args(
+        ["eval", "--data", str(data), "--config", str(cfg), "--out", str(tmp_path / "out"), *extra]
+    )
