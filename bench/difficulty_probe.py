@@ -22,7 +22,7 @@ computed at every position, which makes reading the letters about 1.24× slower 
 the last position alone.
 
 Run: python bench/difficulty_probe.py [--model qwen2.5-coder-1.5b] [--seeds 10]
-     [--weights 0,0.2,0.35,0.5]
+     [--weights 0,0.2,0.35,0.5] [--smoke]
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+import smoke
 from llama_cpp import Llama
-from router_quality import HERE, embed, fit, load_table, measure, splits
+from router_quality import DATA, HERE, embed, fit, load_table, measure, splits
 from router_signal import cell, model_auc, ratios
 from sklearn.metrics import roc_auc_score
 
@@ -48,6 +49,13 @@ BLANKS = ("winogrande",)
 CHEAP, BEST = "zero-one-ai/Yi-34B-Chat", "gpt-4-1106-preview"
 OPTION = re.compile(r"^([A-E])\)", re.MULTILINE)
 OPTION_TEXT = re.compile(r"^[A-E]\) (.*)$", re.MULTILINE)
+SMOKE = {
+    "model": smoke.LOCAL_MODEL,
+    "seeds": 2,
+    "weights": "0,0.5",
+    "embedder": smoke.EMBEDDER,
+    "data_dir": smoke.ROUTING,
+}
 
 
 class Probe:
@@ -109,20 +117,11 @@ def aucs(table: LabelledTable, rows: np.ndarray, probe: np.ndarray) -> str:
     return f"{missed:.2f} | {gained:.2f} | {per_model:.2f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--weights", default="0,0.2,0.35,0.5")
-    args = parser.parse_args()
-    cache = HERE.parent / ".cache"
-    table = load_table(TABLE)
-    probe = Probe(args.model, cache / "probes" / f"{args.model}.jsonl")
+def probe_table(table: LabelledTable, probe: Probe, model: str) -> np.ndarray:
+    """Each probed question's uncertainty (0 elsewhere), printing the AUC table."""
     names = np.array(table.datasets)
     uncertain = np.zeros(len(table))
-    print(
-        f"| dataset | Yi-34B-Chat misses | GPT-4 right, Yi-34B-Chat not | per model ({args.model}) |"
-    )
+    print(f"| dataset | Yi-34B-Chat misses | GPT-4 right, Yi-34B-Chat not | per model ({model}) |")
     print("|---|---|---|---|")
     for dataset in DATASETS:
         rows = np.flatnonzero(names == dataset)
@@ -130,9 +129,37 @@ def main() -> None:
             uncertain[rows] = [probe.uncertainty(table.texts[i], fill) for i in rows]
             how = "blank filled" if fill else "letters"
             print(f"| {dataset} ({len(rows)}), {how} | {aucs(table, rows, uncertain[rows])} |")
-    probed = np.isin(names, DATASETS)
+    return uncertain
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--weights", default="0,0.2,0.35,0.5")
+    parser.add_argument("--embedder", default="all-MiniLM-L6-v2")
+    parser.add_argument("--cache-dir", type=Path, default=HERE.parent / ".cache")
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="the routing tables' folder")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"bench/smoke's small table on {smoke.LOCAL_MODEL}, hashing embedder: in seconds",
+    )
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE, cache_dir=smoke.scratch())
+    table = load_table(TABLE, args.data_dir)
+    if args.smoke:  # every fourth row (12): the probe reads each question on a real model
+        table = table.take(np.arange(0, len(table), 4))
+    probe = Probe(args.model, args.cache_dir / "probes" / f"{args.model}.jsonl")
+    uncertain = probe_table(table, probe, args.model)
+    probed = np.isin(np.array(table.datasets), DATASETS)
     z = np.where(probed, (uncertain - uncertain[probed].mean()) / uncertain[probed].std(), 0.0)
-    vectors = embed(table, "all-MiniLM-L6-v2", cache / "embeddings")
+    vectors = embed(table, args.embedder, args.cache_dir / "embeddings")
     print("\n| probe weight w | × GPT-4: α=1 / ≤50% / ≤7% cost |\n|---|---|")
     for weight in (float(w) for w in args.weights.split(",")):
         x = np.hstack([vectors, weight * z[:, None]]).astype(np.float32)

@@ -8,7 +8,7 @@ scored alone, as a user with one dataset would: with one dataset's means to judg
 frontier excludes more models.
 
 Run: python bench/frontier.py [--seeds 10] [--single-seeds 5] [--tables routerbench,…]
-     [--embedder all-MiniLM-L6-v2]
+     [--embedder all-MiniLM-L6-v2] [--cache-dir DIR] [--smoke]
 """
 
 from __future__ import annotations
@@ -17,9 +17,30 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from router_quality import HERE, TABLES, Result, _mean, embed, fit, load_table, measure, splits
+import smoke
+from router_quality import (
+    DATA,
+    HERE,
+    TABLES,
+    Result,
+    _mean,
+    embed,
+    fit,
+    load_table,
+    measure,
+    splits,
+)
 
 from orchestrator.routing.labelled import LabelledTable
+
+SMOKE = {
+    "seeds": 2,
+    "single_seeds": 2,
+    "tables": "routerbench",
+    "embedder": smoke.EMBEDDER,
+    "data_dir": smoke.ROUTING,
+}
+SMOKE_HELP = "bench/smoke's small routerbench table, 2 splits, hashing embedder: in seconds"
 
 
 def compare(
@@ -44,14 +65,41 @@ def cells(results: list[Result]) -> str:
     return " / ".join("—" if v != v else f"{v:.3f}×" for v in ratios)
 
 
-def main() -> None:
+def each_dataset(
+    name: str, table: LabelledTable, vectors: np.ndarray, seeds: int, embedder: str
+) -> list[str]:
+    """Each dataset of the table fitted and scored alone, then their mean: table rows."""
+    short = name.split("_")[0]
+    datasets = np.array(table.datasets)
+    pooled: tuple[list[Result], list[Result]] = ([], [])
+    lines = []
+    for dataset in sorted(set(table.datasets)):
+        rows = np.flatnonzero(datasets == dataset)
+        plain, pruned = compare(table.take(rows), vectors[rows], seeds, embedder)
+        pooled[0].extend(plain)
+        pooled[1].extend(pruned)
+        lines.append(f"| {short} · {dataset} | {cells(plain)} | {cells(pruned)} |")
+    mean = f"{short} · mean of its {len(set(table.datasets))} datasets"
+    lines.append(f"| {mean} | {cells(pooled[0])} | {cells(pooled[1])} |")
+    return lines
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--single-seeds", type=int, default=5)
     parser.add_argument("--tables", default="routerbench,llmrouter,routellm")
     parser.add_argument("--embedder", default="all-MiniLM-L6-v2")
-    args = parser.parse_args()
-    cache = HERE.parent / ".cache" / "embeddings"
+    parser.add_argument("--cache-dir", type=Path, default=HERE.parent / ".cache" / "embeddings")
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="the tables' folder")
+    parser.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE, cache_dir=smoke.scratch())
     names = [n for n in TABLES if n.split("_")[0] in args.tables.split(",")]
     print(f"× the best single's accuracy: at α=1 / ≤50% / ≤7% of its cost; {args.embedder}\n")
     print(f"whole tables, {args.seeds} splits\n\n| table | default | --frontier |\n|---|---|---|")
@@ -63,24 +111,11 @@ def main() -> None:
         "|---|---|---|",
     ]
     for name in names:
-        table = load_table(name)
-        vectors = embed(table, args.embedder, Path(cache))
+        table = load_table(name, args.data_dir)
+        vectors = embed(table, args.embedder, args.cache_dir)
         plain, pruned = compare(table, vectors, args.seeds, args.embedder)
         print(f"| {name.split('_')[0]} | {cells(plain)} | {cells(pruned)} |", flush=True)
-        datasets = np.array(table.datasets)
-        pooled: tuple[list[Result], list[Result]] = ([], [])
-        for dataset in sorted(set(table.datasets)):
-            rows = np.flatnonzero(datasets == dataset)
-            plain, pruned = compare(
-                table.take(rows), vectors[rows], args.single_seeds, args.embedder
-            )
-            pooled[0].extend(plain)
-            pooled[1].extend(pruned)
-            single.append(
-                f"| {name.split('_')[0]} · {dataset} | {cells(plain)} | {cells(pruned)} |"
-            )
-        mean = f"{name.split('_')[0]} · mean of its {len(set(table.datasets))} datasets"
-        single.append(f"| {mean} | {cells(pooled[0])} | {cells(pooled[1])} |")
+        single += each_dataset(name, table, vectors, args.single_seeds, args.embedder)
     print("\n".join(single))
 
 

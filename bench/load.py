@@ -5,6 +5,7 @@ a 500 (retried per policy). Prints questions/s, p50/p95 latency and the status c
 
     python bench/load.py                      # 200 questions, 50 ms, 5 % errors, width 2
     python bench/load.py --questions 50 --width 4
+    python bench/load.py --smoke              # 10 questions, 5 ms: checks it runs
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ def config(base_url: str, width: int, retries: int) -> dict[str, Any]:
     return {"models": [model], "embedder": {"name": "hashing-64"}, "graph": {"width": width}}
 
 
+async def one(orch: Orchestrator, i: int, latencies: list[float]) -> str:
+    """Question i's status, its latency appended to `latencies`."""
+    started = time.perf_counter()
+    try:
+        answer = await orch.aask(f"Question {i}: where did Turing study?")
+        status = answer.status
+    except Exception as exc:  # a typed error still counts as an outcome
+        status = type(exc).__name__
+    latencies.append(time.perf_counter() - started)
+    return status
+
+
 async def run(args: argparse.Namespace) -> None:
     with FakeOpenAI(responder=responder(args.latency, args.error_rate, args.seed)) as server:
         orch = Orchestrator.from_config(
@@ -69,22 +82,11 @@ async def run(args: argparse.Namespace) -> None:
         await orch.aask("warm-up: where did Turing study?")  # imports, client set-up
         server.requests.clear()
         latencies: list[float] = []
-
-        async def one(i: int) -> str:
-            started = time.perf_counter()
-            try:
-                answer = await orch.aask(f"Question {i}: where did Turing study?")
-                status = answer.status
-            except Exception as exc:  # a typed error still counts as an outcome
-                status = type(exc).__name__
-            latencies.append(time.perf_counter() - started)
-            return status
-
         if args.tracemalloc:
             tracemalloc.start()
         started, cpu = time.perf_counter(), time.process_time()
         statuses = await asyncio.wait_for(
-            asyncio.gather(*(one(i) for i in range(args.questions))), args.timeout
+            asyncio.gather(*(one(orch, i, latencies) for i in range(args.questions))), args.timeout
         )
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
@@ -115,7 +117,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--tracemalloc", action="store_true", help="also report peak memory")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--smoke", action="store_true", help="10 questions, 5 ms: checks it runs, in seconds"
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(questions=10, latency=0.005, retries=0, timeout=60.0)  # no backoff waits
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

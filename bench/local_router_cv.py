@@ -7,7 +7,7 @@ the held-out fold, and prints, as means over folds and repeats: the best single 
 cheapest α that matches the best single, and the oracle. Each row is one fitting option, so
 the shipped artifact's options are chosen on held-out evidence, not in-sample.
 
-Run: python bench/local_router_cv.py [--folds 4] [--repeats 3] [--data FILE]
+Run: python bench/local_router_cv.py [--folds 4] [--repeats 3] [--data FILE] [--smoke]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
+import smoke
 
 from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.embeddings.store import DiskCachedEmbedder
@@ -93,9 +94,15 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cache-dir", default=str(HERE.parent / ".cache" / "embeddings"))
+    parser.add_argument("--embedder", default="all-MiniLM-L6-v2")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 folds, 1 repeat, hashing embedder: in seconds"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(folds=2, repeats=1, embedder=smoke.EMBEDDER, cache_dir=smoke.scratch())
     table = read_labelled([Path(args.data)], "query")
-    embedder = DiskCachedEmbedder(make_embedder("all-MiniLM-L6-v2"), Path(args.cache_dir))
+    embedder = DiskCachedEmbedder(make_embedder(args.embedder), Path(args.cache_dir))
     vectors = embedder.embed(table.texts)
     counts = {d: table.datasets.count(d) for d in sorted(set(table.datasets))}
     print(f"{len(table)} questions {counts}; {args.folds}-fold CV × {args.repeats} repeats\n")

@@ -7,6 +7,7 @@ ROUNDS times alternately, and prints the wall-time ratio and whether every call'
 same both ways. Each process loads its model before the clock starts.
 
   python bench/local_threads.py --questions 4 --model qwen2.5-coder-0.5b
+  python bench/local_threads.py --smoke    # scripted engine, 4 calls: checks it runs
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from orchestrator.llm.local_engine import THREADS_ENV, usable_cpus
+import smoke
+
 from orchestrator.prompts import context_block, render
-from orchestrator.protocols import Message
+from orchestrator.protocols import Engine, Message
 from orchestrator.qa.data import read_qa
 
 QA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
@@ -46,9 +48,7 @@ def _calls(data: Path, questions: int) -> list[list[Message]]:
 
 async def _child(args: argparse.Namespace) -> None:
     """Load the model, say so, wait for the go line, make the calls, print texts and times."""
-    from orchestrator.llm.local_engine import LocalEngine
-
-    engine = LocalEngine()
+    engine = _engine(args.smoke)
     model = f"local/{args.model}"
     await engine.generate(
         model,
@@ -75,7 +75,20 @@ async def _child(args: argparse.Namespace) -> None:
     print(json.dumps({"start": start, "end": time.time(), "texts": texts}), flush=True)
 
 
+def _engine(scripted: bool) -> Engine:
+    """The local engine; the scripted one in smoke mode (no model, no litellm import)."""
+    if scripted:
+        from orchestrator.testing.scripted import ScriptedEngine
+
+        return ScriptedEngine(smoke.respond)
+    from orchestrator.llm.local_engine import LocalEngine
+
+    return LocalEngine()
+
+
 def _start(args: argparse.Namespace, shard: list[int], threads: int) -> subprocess.Popen[str]:
+    from orchestrator.llm.local_engine import THREADS_ENV
+
     command = [
         sys.executable,
         __file__,
@@ -87,6 +100,7 @@ def _start(args: argparse.Namespace, shard: list[int], threads: int) -> subproce
         args.model,
         "--max-tokens",
         str(args.max_tokens),
+        *(["--smoke"] if args.smoke else []),
         "--child",
         *map(str, shard),
     ]
@@ -113,6 +127,8 @@ def _run(
 
 
 def main(args: argparse.Namespace) -> None:
+    from orchestrator.llm.local_engine import usable_cpus
+
     cores = usable_cpus()
     n = 2 * max(1, args.questions // 2)
     one = [list(range(n))]
@@ -149,7 +165,16 @@ if __name__ == "__main__":
     p.add_argument("--max-tokens", type=int, default=160)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--child", type=int, nargs="+", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="4 calls, 1 round, on the scripted engine and bench/smoke's questions: in seconds",
+    )
     parsed = p.parse_args()
+    if parsed.smoke:
+        vars(parsed).update(
+            data=str(smoke.QA), model=smoke.MODEL, questions=4, rounds=1, max_tokens=8
+        )
     if parsed.child:
         asyncio.run(_child(parsed))
     else:

@@ -2,11 +2,12 @@
 answered, how many answers are the same text, and how many went right → wrong and
 wrong → right from the first to the second, with the exact two-sided sign test on those
 flips (the chance of a split at least this uneven if either direction were equally likely).
-The README's noise floor (depth 0 against width 1, the same computation) and its paired
+The noise floor in docs/results/wide_vs_deep.md (depth 0 against width 1, the same computation) and its paired
 comparisons (width 4 against depth 4, depth 2 against depth 4) come from here.
 
   python bench/paired_flips.py bench/results/wide_vs_deep/results.jsonl \\
       "deep w=1 d=2 model=default" "deep w=1 d=4 model=default"
+  python bench/paired_flips.py --smoke    # two configurations of bench/smoke/results.jsonl
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from math import comb
 from pathlib import Path
 from typing import Any
 
+import smoke
+
 Key = tuple[str, str]
+SMOKE_PAIR = ("single w=1 d=0 model=local/qwen2.5-coder-0.5b", "single w=1 d=0 model=routed")
 
 
 def _rows_of(path: Path, configuration: str) -> dict[Key, dict[str, Any]]:
@@ -57,10 +61,17 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("results", type=Path, help="a results.jsonl written by orchestrator eval")
-    p.add_argument("first", help="a configuration key, as in the eval table")
-    p.add_argument("second")
+    p.add_argument(
+        "results", type=Path, nargs="?", help="a results.jsonl written by orchestrator eval"
+    )
+    p.add_argument("first", nargs="?", help="a configuration key, as in the eval table")
+    p.add_argument("second", nargs="?")
+    p.add_argument("--smoke", action="store_true", help="compare two of bench/smoke's results")
     args = p.parse_args()
+    if args.smoke:
+        vars(args).update(results=smoke.RESULTS, first=SMOKE_PAIR[0], second=SMOKE_PAIR[1])
+    elif args.second is None:
+        p.error("give a results file and two configurations (or --smoke)")
     report = compare(args.results, args.first, args.second)
     print(f"{args.first}  →  {args.second}")
     for name, c in [("all", report["total"]), *sorted(report["by_dataset"].items())]:

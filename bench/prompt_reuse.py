@@ -7,6 +7,7 @@ sample's prompt evaluated afresh, then reused, and prints the wall-time ratio an
 every sample's text matched.
 
   python bench/prompt_reuse.py --width 8 --model qwen2.5-coder-0.5b
+  python bench/prompt_reuse.py --smoke    # 2 short samples on the smallest model
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import asyncio
 import os
 import time
 from pathlib import Path
+
+import smoke
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,4 +82,13 @@ if __name__ == "__main__":
     p.add_argument("--model", default="qwen2.5-coder-0.5b")
     p.add_argument("--width", type=int, default=8)
     p.add_argument("--max-tokens", type=int, default=160)
-    asyncio.run(_main(p.parse_args()))
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"2 samples of 8 tokens on {smoke.LOCAL_MODEL}, bench/smoke's question: in seconds",
+    )
+    args = p.parse_args()
+    if args.smoke:
+        data = smoke.QA / "hotpotqa_distractor.jsonl"
+        vars(args).update(data=str(data), model=smoke.LOCAL_MODEL, width=2, max_tokens=8)
+    asyncio.run(_main(args))

@@ -13,6 +13,7 @@ own α its picks must equal the models the routed rows used.
       --data gsm8k.jsonl --data arc_challenge.jsonl --data hotpotqa_distractor.jsonl \\
       --config bench/routed_vs_single.toml --alphas 1,0.9,0.8,0.7,0.6,0.5,0 [--after 64] \\
       [--router DIR]
+  python bench/routed_alpha_sweep.py --smoke    # on bench/smoke's rows: checks it runs
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import smoke
+
 from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.qa.data import QARecord, read_qa
 from orchestrator.routing.artifact import load_router
@@ -37,6 +40,14 @@ from orchestrator.routing.router import ClusterRouter
 
 Row = dict[str, Any]
 PINNED = "single w=1 d=0 model="
+ROOT = Path(__file__).resolve().parents[1]
+ROUTER = ROOT / "orchestrator" / "data" / "local_router"
+CONFIG = ROOT / "bench" / "routed_vs_single.toml"
+SMOKE_DATASETS = ("gsm8k", "arc_challenge", "hotpotqa_distractor")
+SMOKE_HELP = (
+    "bench/smoke's rows and questions, embedded by the hashing embedder (not the router's): "
+    "checks it runs, in seconds"
+)
 
 
 def _rows(path: Path) -> tuple[dict[str, dict[str, Row]], dict[str, Row]]:
@@ -76,6 +87,13 @@ def _check(
     print(f"check at the run's α = {alpha:g}: {same} of {len(pairs)} picks as in the run")
 
 
+def _questions(
+    data: list[Path], after: int, pinned: dict[str, dict[str, Row]], models: list[str]
+) -> list[QARecord]:
+    """The questions after the first `after` of each file that have a pinned row per model."""
+    return [q for f in data for q in read_qa(f)[after:] if set(pinned.get(q.id, {})) >= set(models)]
+
+
 def sweep(
     results: Path,
     data: list[Path],
@@ -83,16 +101,14 @@ def sweep(
     alphas: list[float],
     alpha: float,
     after: int = 0,
+    embedder: str | None = None,
 ) -> None:
+    """The table; questions embedded with `embedder`, else the router's own embedder."""
     pinned, routed = _rows(results)
     router = load_router(router_dir)
-    questions = [
-        q
-        for f in data
-        for q in read_qa(f)[after:]
-        if set(pinned.get(q.id, {})) >= set(router.models)
-    ]
-    vectors = make_embedder(router.embedder_name).embed([q.prompt() for q in questions])
+    questions = _questions(data, after, pinned, router.models)
+    embedded = make_embedder(embedder or router.embedder_name)
+    vectors = embedded.embed([q.prompt() for q in questions])
     _check(router, questions, vectors, routed, alpha)
     singles = {m: _point([pinned[q.id][m] for q in questions]) for m in router.models}
     best_cost = max(singles.values())[1]
@@ -121,8 +137,8 @@ def sweep(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", type=Path)
-    parser.add_argument("--data", type=Path, action="append", required=True)
+    parser.add_argument("results", type=Path, nargs="?")
+    parser.add_argument("--data", type=Path, action="append")
     parser.add_argument("--router", type=Path, default=Path("orchestrator/data/local_router"))
     parser.add_argument(
         "--config",
@@ -139,10 +155,18 @@ def main() -> None:
         help="only questions after the first N of each file (the shipped "
         "router was profiled on the first 64)",
     )
+    parser.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     args = parser.parse_args()
+    embedder = None
+    if args.smoke:
+        data = [smoke.QA / f"{name}.jsonl" for name in SMOKE_DATASETS]
+        vars(args).update(results=smoke.RESULTS, data=data, router=ROUTER, config=CONFIG)
+        embedder = f"hashing-{load_router(args.router).dim}"
+    elif args.results is None or not args.data:
+        parser.error("give a results file and --data (or --smoke)")
     run_alpha = float(tomllib.loads(args.config.read_text(encoding="utf-8"))["router"]["alpha"])
     alphas = [float(a) for a in args.alphas.split(",")]
-    sweep(args.results, args.data, args.router, alphas, run_alpha, args.after)
+    sweep(args.results, args.data, args.router, alphas, run_alpha, args.after, embedder)
 
 
 if __name__ == "__main__":

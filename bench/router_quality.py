@@ -17,6 +17,7 @@ cross-validation inside the train parts only, then reports the held-out result.
 
 Run: python bench/router_quality.py [--seeds 5] [--tables routerbench,…] [--tune]
      [--in-sample] [--train-fraction 0.5]
+     python bench/router_quality.py --smoke    # small fixture table: checks it runs
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
+import smoke
 
 from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.embeddings.store import DiskCachedEmbedder
@@ -79,10 +81,10 @@ class Result:
     has_cost: bool
 
 
-def load_table(name: str) -> LabelledTable:
+def load_table(name: str, data: Path = DATA) -> LabelledTable:
     prices_file = TABLES[name]
     prices = load_prices(prices_file) if prices_file else None
-    return read_labelled([DATA / f"{name}.jsonl"], "query_last", prices)
+    return read_labelled([data / f"{name}.jsonl"], "query_last", prices)
 
 
 def embed(table: LabelledTable, embedder: str, cache_dir: Path) -> np.ndarray:
@@ -187,8 +189,9 @@ def run_table(
     only: list[str],
     in_sample: bool = False,
     fraction: float = 1.0,
+    data: Path = DATA,
 ) -> list[str]:
-    table = load_table(name)
+    table = load_table(name, data)
     rows = []
     for embedder in embedders:
         vectors = embed(table, embedder, cache)
@@ -254,14 +257,21 @@ def _route_median(router: ClusterRouter, vectors: np.ndarray) -> float:
     return statistics.median(calls) * 1e6
 
 
-def timings(cache: Path, embedders: list[str]) -> list[str]:
-    table = load_table("routerdc_9task_7models")
-    vectors = embed(table, "all-MiniLM-L6-v2", cache)[:10_000]
+def timings(
+    cache: Path,
+    embedders: list[str],
+    name: str = "routerdc_9task_7models",
+    data: Path = DATA,
+    embedder: str = "all-MiniLM-L6-v2",
+) -> list[str]:
+    """Fit, route and embedding speed, on the table `name` embedded with `embedder`."""
+    table = load_table(name, data)
+    vectors = embed(table, embedder, cache)[:10_000]
     sub = table.take(np.arange(len(vectors)))
     started = time.perf_counter()
-    router = fit(vectors, sub, "all-MiniLM-L6-v2")
+    router = fit(vectors, sub, embedder)
     fit_s = time.perf_counter() - started
-    one_bag = fit(vectors, sub, "all-MiniLM-L6-v2", bags=1)
+    one_bag = fit(vectors, sub, embedder, bags=1)
     median = {r.shape_text(): _route_median(r, vectors[:5000]) for r in (router, one_bag)}
     many = np.tile(vectors, (10, 1))
     t = time.perf_counter()
@@ -289,12 +299,21 @@ def embedding_speed(texts: list[str], names: list[str]) -> list[str]:
     return lines
 
 
-def main() -> None:
+SMOKE = {
+    "seeds": 2,
+    "tables": "routerbench",
+    "embedders": f"{smoke.EMBEDDER},hashing-32",
+    "data_dir": smoke.ROUTING,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--tables", default=",".join(TABLES))
     parser.add_argument("--embedders", default="all-MiniLM-L6-v2,wordllama")
     parser.add_argument("--cache-dir", default=str(HERE.parent / ".cache" / "embeddings"))
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="the tables' folder")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument(
         "--in-sample", action="store_true", help="fit and score on each whole table, once"
@@ -306,7 +325,18 @@ def main() -> None:
     parser.add_argument(
         "--variants", default="", help="only rules whose name contains one of these"
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="bench/smoke's small routerbench table, 2 splits, hashing embedders: in seconds",
+    )
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE, cache_dir=smoke.scratch())
     cache = Path(args.cache_dir)
     embedders = args.embedders.split(",")
     if args.in_sample:
@@ -322,13 +352,22 @@ def main() -> None:
     only = [v for v in args.variants.split(",") if v]
     for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
         rows = run_table(
-            name, embedders, args.seeds, cache, args.tune, only, args.in_sample, args.train_fraction
+            name,
+            embedders,
+            args.seeds,
+            cache,
+            args.tune,
+            only,
+            args.in_sample,
+            args.train_fraction,
+            args.data_dir,
         )
         for row in rows:
             print(row, flush=True)
     if not args.no_timings:
         print()
-        for line in timings(cache, embedders):
+        timing = ("routerbench_3task_11models", args.data_dir, embedders[0]) if args.smoke else ()
+        for line in timings(cache, embedders, *timing):
             print(f"- {line}")
 
 

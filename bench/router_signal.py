@@ -19,7 +19,7 @@ and per dataset how well the mean outcome of a held-out query's 30 nearest train
 (cosine, same dataset) ranks whether a model answers it correctly (ROC AUC, averaged over
 the models with both outcomes present; 0.5 is no signal).
 
-Run: python bench/router_signal.py [--seeds 10] [--tables routerbench,…]
+Run: python bench/router_signal.py [--seeds 10] [--tables routerbench,…] [--smoke]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import smoke
 from router_quality import (
     DATA,
     HERE,
@@ -54,6 +55,8 @@ NEIGHBOURS = 30
 # clusters its nearest: cosine (s + 9) / 10 against s / 10 for the others.
 OWN = 3.0
 FRACTIONS = (0.5, 0.07)  # of the best single's cost
+SMOKE = {"seeds": 2, "tables": "routerbench", "embedder": smoke.EMBEDDER, "data_dir": smoke.ROUTING}
+SMOKE_HELP = "bench/smoke's small routerbench table, 2 splits, hashing embedder: in seconds"
 
 
 def per_dataset(table: LabelledTable) -> tuple[np.ndarray, np.ndarray]:
@@ -146,8 +149,10 @@ def cell(runs: list[list[float]]) -> str:
     return " / ".join(_times(_mean(list(values))) for values in zip(*runs, strict=True))
 
 
-def run_table(name: str, seeds: int, cache: Path, embedder: str) -> tuple[str, str]:
-    table = load_table(name)
+def run_table(
+    name: str, seeds: int, cache: Path, embedder: str, data: Path = DATA
+) -> tuple[str, str]:
+    table = load_table(name, data)
     vectors = embed(table, embedder, cache)
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     names = sorted(set(table.datasets))
@@ -176,14 +181,18 @@ def main() -> None:
     parser.add_argument("--tables", default="", help="comma-separated name prefixes")
     parser.add_argument("--cache-dir", type=Path, default=HERE.parent / ".cache" / "embeddings")
     parser.add_argument("--embedder", default=EMBEDDER)
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="the tables' folder")
+    parser.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     args = parser.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE, cache_dir=smoke.scratch())
     wanted = [t for t in args.tables.split(",") if t]
     rows = [
-        run_table(name, args.seeds, args.cache_dir, args.embedder)
+        run_table(name, args.seeds, args.cache_dir, args.embedder, args.data_dir)
         for name in TABLES
         if not wanted or any(name.startswith(w) for w in wanted)
     ]
-    print(f"{args.seeds} splits, {args.embedder}, data from {DATA}")
+    print(f"{args.seeds} splits, {args.embedder}, data from {args.data_dir}")
     print("\n× the best single's accuracy: at α=1 / at ≤50% / at ≤7% of its cost\n")
     print(
         "| table | router | router, own dataset's clusters | dataset-only | dataset mix (bound) |"

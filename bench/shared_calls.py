@@ -1,12 +1,13 @@
 """What sharing calls between a sweep's configurations buys, side by side in one run.
 
-Runs the README's wide-vs-deep sweep (wide w=1,2,4,8, deep d=0,1,2,4 and single w=1,4 on
+Runs the wide-vs-deep sweep of docs/results/wide_vs_deep.md (wide w=1,2,4,8, deep d=0,1,2,4 and single w=1,4 on
 the config in bench/wide_vs_deep.toml) over LIMIT questions of each dataset, starting at
 OFFSET, twice: each configuration on its own, then all of them through one `SharedCalls`
 (`orchestrator eval --share-calls`). Prints the model calls made and the wall time of each
 pass, their ratios, and how many rows agree on answer, tokens and cost.
 
   python bench/shared_calls.py --limit 1 --offset 23
+  python bench/shared_calls.py --smoke    # scripted engine: checks it runs
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import smoke
+
 from orchestrator.config import load_config
 from orchestrator.embeddings.embedders import make_embedder
-from orchestrator.eval.harness import Configuration, Harness, ResultsLog, expand
+from orchestrator.eval.configurations import Configuration, expand
+from orchestrator.eval.harness import Harness, ResultsLog
 from orchestrator.qa.data import QARecord, read_qa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +45,15 @@ def _args() -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=1, help="questions per dataset")
     p.add_argument("--offset", type=int, default=0, help="questions skipped in each dataset")
     p.add_argument("--config", default=str(ROOT / "bench" / "wide_vs_deep.toml"))
-    return p.parse_args()
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="bench/smoke's questions on the scripted engine: checks it runs, in seconds",
+    )
+    args = p.parse_args()
+    if args.smoke:
+        vars(args).update(data_dir=str(smoke.QA), limit=1, offset=0, config=str(smoke.CONFIG))
+    return args
 
 
 def _questions(args: argparse.Namespace) -> list[QARecord]:
@@ -70,6 +82,8 @@ def _fields(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[Any,
 
 async def main() -> None:
     args = _args()
+    if args.smoke:
+        smoke.scripted_engine()
     config = load_config(args.config)
     embedder = make_embedder(config.embedder.name)
     questions = _questions(args)

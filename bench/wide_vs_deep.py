@@ -10,6 +10,7 @@ accuracy ratios against wide width 1.
 
 Run (small; the local models are slow on 2 CPU cores):
   python bench/wide_vs_deep.py --limit 10 --model local/smollm2-135m --out runs/wide_vs_deep
+  python bench/wide_vs_deep.py --smoke    # scripted engine, 1 question a dataset: checks it runs
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from orchestrator.config import DEFAULT_CONFIG, Config, parse_config
+import smoke
+
+from orchestrator.config import DEFAULT_CONFIG, Config, parse_config, read_toml
 from orchestrator.embeddings.embedders import make_embedder
-from orchestrator.eval.harness import Configuration, Harness, ResultsLog
+from orchestrator.errors import ConfigError
+from orchestrator.eval.configurations import Configuration
+from orchestrator.eval.harness import Harness, ResultsLog
 from orchestrator.eval.report import write_plots, write_summary
 from orchestrator.qa.data import read_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
+SMOKE = {"limit": 1, "model": smoke.MODEL, "widths": "1,2", "depths": "0,1"}
 
 
 def _args() -> argparse.Namespace:
@@ -46,7 +52,15 @@ def _args() -> argparse.Namespace:
     p.add_argument("--sample-max-tokens", type=int, default=192)
     p.add_argument("--out", default="runs/wide_vs_deep")
     p.add_argument("--report-only", action="store_true", help="summarize the rows already in OUT")
-    return p.parse_args()
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="1 question a dataset on the scripted engine, into a temporary OUT: in seconds",
+    )
+    args = p.parse_args()
+    if args.smoke:
+        vars(args).update(SMOKE, data_dir=str(smoke.QA), out=str(smoke.scratch()))
+    return args
 
 
 def _configurations(args: argparse.Namespace) -> list[Configuration]:
@@ -60,8 +74,9 @@ def _configurations(args: argparse.Namespace) -> list[Configuration]:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    base = read_toml(smoke.CONFIG, "smoke config", ConfigError) if args.smoke else DEFAULT_CONFIG
     graph = {
-        **DEFAULT_CONFIG.get("graph", {}),
+        **base.get("graph", {}),
         "max_subqueries": args.max_subqueries,
         "sample_max_tokens": args.sample_max_tokens,
         "synth_max_tokens": 128,
@@ -72,7 +87,7 @@ def _config(args: argparse.Namespace) -> Config:
     # keeps the sentence-transformers load out of the measurement.
     return parse_config(
         {
-            **DEFAULT_CONFIG,
+            **base,
             "embedder": {"name": "hashing-64"},
             "graph": graph,
             "budget": {"max_llm_calls": 200, "max_wall_s": 3600},
@@ -111,6 +126,8 @@ def main() -> None:
         q for d in datasets for q in read_qa(Path(args.data_dir) / f"{d}.jsonl", args.limit)
     ]
     config = _config(args)
+    if args.smoke:
+        smoke.scripted_engine()
     harness = Harness(config, make_embedder(config.embedder.name))
     out = Path(args.out)
     log = ResultsLog(out / "results.jsonl")
