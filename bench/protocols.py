@@ -23,6 +23,11 @@ PER_DATASET = {"llmrouter_14task_9models": 50}
 HELD_FRACTION = 0.2
 DUPLICATE_COSINE = 0.95
 PROTOCOLS = ("official", "random")
+DESCRIPTIONS = {
+    "official": "drawn as each table's test split is (llmrouter: 50 queries a dataset, each "
+    "dataset weighing the same; the others: a fifth of each dataset)",
+    "random": "a random fifth of each table",
+}
 CV_PROTOCOLS = ("leave-dataset-out", "near-duplicates")
 
 

@@ -1,7 +1,11 @@
 """Router quality on the four public routing tables in ../shared/data/routing.
 
-For each table, seeded 80/20 splits: fit the cluster router on the train part, evaluate on
-the held-out part, and print (means over the splits):
+For each table, seeded splits: fit the cluster router on the train part, evaluate on the
+held-out part, and print (means over the splits). The held-out part is drawn the way the
+table's published test split is (`--protocol official`, the default: for llmrouter 50 queries
+a dataset, so every dataset weighs the same) or as a random fifth (`--protocol random`, the
+earlier protocol); `--cv leave-dataset-out,near-duplicates` adds grouped cross-validation
+(protocols.py). Per table:
 
 - best single: the most accurate single model on the held-out part, and its cost;
 - router at α=1: accuracy, and as a multiple of the best single's;
@@ -15,7 +19,8 @@ for the default rule and the reference code's variants, and for two embedders
 fit time on 10k embeddings, and embedding speed. `--tune` picks k, top-p and β by 3-fold
 cross-validation inside the train parts only, then reports the held-out result.
 
-Run: python bench/router_quality.py [--seeds 5] [--tables routerbench,…] [--tune]
+Run: python bench/router_quality.py [--seeds 5] [--protocol official|random] [--cv VIEWS]
+     [--tables routerbench,…] [--tune]
      [--in-sample] [--train-fraction 0.5]
      python bench/router_quality.py --smoke    # small fixture table: checks it runs
 """
@@ -35,11 +40,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
+import protocols
 import smoke
 
 from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.embeddings.store import DiskCachedEmbedder
-from orchestrator.routing.evaluation import cheapest_matching, evaluate
+from orchestrator.routing.evaluation import Scorer, cheapest_matching, evaluate
 from orchestrator.routing.labelled import LabelledTable, load_prices, read_labelled
 from orchestrator.routing.router import ClusterRouter
 
@@ -94,20 +100,30 @@ def embed(table: LabelledTable, embedder: str, cache_dir: Path) -> np.ndarray:
 def splits(
     n: int, seeds: int, in_sample: bool = False, fraction: float = 1.0
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Seeded 80/20 (train, held-out) index pairs; `fraction` < 1 fits on a seeded part of
-    each train part, the held-out part unchanged (how accuracy grows with calibration data)."""
+    """Seeded 80/20 (train, held-out) index pairs over the whole file (`random` protocol)."""
+    return held_out("", [""] * n, seeds, "random", in_sample, fraction)
+
+
+def held_out(
+    name: str,
+    datasets: list[str],
+    seeds: int,
+    protocol: str,
+    in_sample: bool = False,
+    fraction: float = 1.0,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, held-out) index pairs drawn by `protocol` (protocols.py); `fraction` < 1 fits
+    on a seeded part of each train part, the held-out part unchanged (how accuracy grows with
+    calibration data)."""
     if in_sample:  # fit and score on everything: what the rule can express, not what carries over
-        everything = np.arange(n)
+        everything = np.arange(len(datasets))
         return [(everything, everything)]
     out = []
-    for seed in range(seeds):
-        order = np.random.default_rng(seed).permutation(n)
-        cut = round(0.8 * n)
-        train = np.sort(order[:cut])
+    for seed, (train, test) in enumerate(protocols.splits(protocol, name, datasets, seeds)):
         if fraction < 1.0:
             kept = np.random.default_rng(100 + seed).permutation(train)
             train = np.sort(kept[: round(fraction * len(train))])
-        out.append((train, np.sort(order[cut:])))
+        out.append((train, test))
     return out
 
 
@@ -180,36 +196,44 @@ HEADER = (
 )
 
 
-def run_table(
-    name: str,
-    embedders: list[str],
-    seeds: int,
-    cache: Path,
-    tune: bool,
-    only: list[str],
-    in_sample: bool = False,
-    fraction: float = 1.0,
-    data: Path = DATA,
-) -> list[str]:
-    table = load_table(name, data)
+@dataclass
+class Options:
+    """What `run_table` measures: how many splits, drawn by which protocol, on what data."""
+
+    seeds: int
+    cache: Path
+    protocol: str = "official"
+    tune: bool = False
+    only: tuple[str, ...] = ()
+    in_sample: bool = False
+    fraction: float = 1.0
+    data: Path = DATA
+
+
+def run_table(name: str, embedders: list[str], opts: Options) -> list[str]:
+    table = load_table(name, opts.data)
     rows = []
     for embedder in embedders:
-        vectors = embed(table, embedder, cache)
+        vectors = embed(table, embedder, opts.cache)
         main = ("global k-means (paper)", "per-dataset, 5 bags, table scale (default)")
         variants = {
             v: o
             for v, o in VARIANTS.items()
-            if (embedder == embedders[0] or v in main) and (not only or any(x in v for x in only))
+            if (embedder == embedders[0] or v in main)
+            and (not opts.only or any(x in v for x in opts.only))
         }
         results: dict[str, list[Result]] = {v: [] for v in variants}
-        if tune:
+        if opts.tune:
             results["tuned (CV on train)"] = []
-        for train, test in splits(len(table), seeds, in_sample, fraction):
+        pairs = held_out(
+            name, table.datasets, opts.seeds, opts.protocol, opts.in_sample, opts.fraction
+        )
+        for train, test in pairs:
             tr, te = table.take(train), table.take(test)
             for variant, options in variants.items():
                 router = fit(vectors[train], tr, embedder, **options)
                 results[variant].append(measure(router, vectors[test], te))
-            if tune:
+            if opts.tune:
                 options = tune_options(vectors[train], tr, embedder)
                 router = fit(vectors[train], tr, embedder, **options)
                 results["tuned (CV on train)"].append(measure(router, vectors[test], te))
@@ -217,6 +241,53 @@ def run_table(
         short = name.split("_")[0]
         rows += [summarise(f"{short} · {embedder} · {v}", r) for v, r in results.items()]
         print("\n".join(rows[-len(results) :]), file=sys.stderr)
+    return rows
+
+
+CV_HEADER = (
+    "| table · grouped CV · rule | folds | best single (macro) | routed α=1, out of fold (× best) |"
+    "\n|---|---|---|---|"
+)
+MAIN_RULES = {"paper": VARIANTS["global k-means (paper)"], "default": {}}
+
+
+def cv_folds(view: str, table: LabelledTable, vectors: np.ndarray) -> list[np.ndarray]:
+    if view == "leave-dataset-out":
+        return protocols.dataset_folds(table.datasets)
+    if view == "near-duplicates":
+        return protocols.group_folds(protocols.duplicate_groups(vectors))
+    raise SystemExit(f"unknown --cv view {view!r}; known: {', '.join(protocols.CV_PROTOCOLS)}")
+
+
+def out_of_fold(
+    table: LabelledTable, vectors: np.ndarray, embedder: str, folds: list[np.ndarray], rule: dict
+) -> np.ndarray:
+    """Each query's α=1 choice by a router fitted without its fold."""
+    choice = np.zeros(len(table), dtype=np.int64)
+    for fold in folds:
+        train = np.setdiff1d(np.arange(len(table)), fold)
+        router = fit(vectors[train], table.take(train), embedder, **rule)
+        choice[fold] = router.route_batch(vectors[fold], 1.0)
+    return choice
+
+
+def cv_rows(name: str, embedder: str, views: str, opts: Options) -> list[str]:
+    """Grouped cross-validation: out-of-fold choices of the paper's rule and the default,
+    scored together against the best single model on the whole table."""
+    table = load_table(name, opts.data)
+    vectors = embed(table, embedder, opts.cache)
+    scorer = Scorer(table)
+    best = max((scorer.single(j)["accuracy"] or 0.0) for j in range(len(table.models)))
+    rows = []
+    for view in [v for v in views.split(",") if v]:
+        folds = cv_folds(view, table, vectors)
+        for label, rule in MAIN_RULES.items():
+            routed, _, _ = scorer.choose(out_of_fold(table, vectors, embedder, folds, rule))
+            short = name.split("_")[0]
+            rows.append(
+                f"| {short} · {view} · {label} | {len(folds)} | {best:.4f} | "
+                f"{routed:.4f} ({routed / best:.3f}×) |"
+            )
     return rows
 
 
@@ -321,6 +392,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--train-fraction", type=float, default=1.0, help="fit on this part of each train part"
     )
+    parser.add_argument(
+        "--protocol",
+        choices=protocols.PROTOCOLS,
+        default="official",
+        help="how held-out parts are drawn (official: as each table's test split is; random: "
+        "a fifth of the file)",
+    )
+    parser.add_argument(
+        "--cv",
+        default="",
+        help="also grouped cross-validation, comma-separated: leave-dataset-out, near-duplicates",
+    )
     parser.add_argument("--no-timings", action="store_true")
     parser.add_argument(
         "--variants", default="", help="only rules whose name contains one of these"
@@ -333,41 +416,51 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _heading(args: argparse.Namespace) -> str:
+    if args.in_sample:
+        return "in-sample: fitted and scored on each whole table"
+    fitted = (
+        ""
+        if args.train_fraction == 1
+        else f", fitted on {args.train_fraction:.0%} of each train part"
+    )
+    drawn = protocols.DESCRIPTIONS[args.protocol]
+    return f"held-out part: {drawn}; means over {args.seeds} seeded splits{fitted}"
+
+
+def _options(args: argparse.Namespace) -> Options:
+    return Options(
+        seeds=args.seeds,
+        cache=Path(args.cache_dir),
+        protocol=args.protocol,
+        tune=args.tune,
+        only=tuple(v for v in args.variants.split(",") if v),
+        in_sample=args.in_sample,
+        fraction=args.train_fraction,
+        data=args.data_dir,
+    )
+
+
 def main() -> None:
     args = _parser().parse_args()
     if args.smoke:
         vars(args).update(SMOKE, cache_dir=smoke.scratch())
-    cache = Path(args.cache_dir)
-    embedders = args.embedders.split(",")
-    if args.in_sample:
-        print("in-sample: fitted and scored on each whole table\n")
-    else:
-        fitted = (
-            ""
-            if args.train_fraction == 1
-            else f", fitted on {args.train_fraction:.0%} of each train part"
-        )
-        print(f"held-out 20% of each table, means over {args.seeds} seeded splits{fitted}\n")
+    opts, embedders = _options(args), args.embedders.split(",")
+    names = [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]
+    print(_heading(args) + "\n")
     print(HEADER)
-    only = [v for v in args.variants.split(",") if v]
-    for name in [t for t in TABLES if any(t.startswith(x) for x in args.tables.split(","))]:
-        rows = run_table(
-            name,
-            embedders,
-            args.seeds,
-            cache,
-            args.tune,
-            only,
-            args.in_sample,
-            args.train_fraction,
-            args.data_dir,
-        )
-        for row in rows:
+    for name in names:
+        for row in run_table(name, embedders, opts):
             print(row, flush=True)
+    if args.cv:
+        print(f"\n{CV_HEADER}")
+        for name in names:
+            for row in cv_rows(name, embedders[0], args.cv, opts):
+                print(row, flush=True)
     if not args.no_timings:
         print()
         timing = ("routerbench_3task_11models", args.data_dir, embedders[0]) if args.smoke else ()
-        for line in timings(cache, embedders, *timing):
+        for line in timings(opts.cache, embedders, *timing):
             print(f"- {line}")
 
 

@@ -12,10 +12,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from orchestrator.errors import BudgetExhausted
-from orchestrator.graph.aggregation import extract_answer
 from orchestrator.graph.context import RunContext, call_record
 from orchestrator.graph.fencing import fence_tag, fence_text
-from orchestrator.graph.sampling import sample
+from orchestrator.graph.sampling import sample, sample_record
 from orchestrator.graph.shape import trajectory_calls
 from orchestrator.graph.state import CallRecord, SampleRecord, SampleTask
 from orchestrator.prompts import context_block, render
@@ -77,19 +76,6 @@ async def _call(
     return completion, call_record(stage, model, completion, status=status)
 
 
-def _sample(task: SampleTask, record: CallRecord, text: str, fallback: str | None) -> SampleRecord:
-    answer = extract_answer(text) if record["status"] == "ok" else ""
-    return SampleRecord(
-        **record,
-        subquery_id=task["subquery"]["id"],
-        sample_idx=task["sample_idx"],
-        seed=task["seed"],
-        text=text,
-        answer=answer,
-        fallback_from=fallback,
-    )
-
-
 async def _round(
     ctx: RunContext, task: SampleTask, current: SampleRecord, round_: int
 ) -> tuple[SampleRecord | None, list[RoundCall]]:
@@ -106,10 +92,11 @@ async def _round(
     asked = render("revise", **values, fence=fence, draft=draft, critique=fence_text(critique.text))
     seed = round_seed(task["seed"], 2 * round_)
     revision, record = await _call(ctx, "revise", model, asked, seed, tokens)
-    sample = _sample(task, record, revision.text if revision else "", current["fallback_from"])
-    if sample["status"] != "ok" or not sample["answer"]:
+    text = revision.text if revision else ""
+    revised = sample_record(task, record, text, current["fallback_from"])
+    if revised["status"] != "ok" or not revised["answer"]:
         return None, [*spent, _round_call(record, "revise", task, round_)]
-    return sample, spent
+    return revised, spent
 
 
 async def deepen(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -140,6 +127,6 @@ async def long_chain(task: SampleTask, runtime: Runtime[RunContext]) -> dict[str
     max_tokens = ctx.config.graph.sample_max_tokens * trajectory_calls(ctx.depth)
     messages = render("chain", **_prompt_values(task))
     completion, record = await _call(ctx, "sample", model, messages, task["seed"], max_tokens)
-    sample = _sample(task, record, completion.text if completion else "", None)
-    runtime.stream_writer({"event": "sample", **sample})
-    return {"samples": [sample]}
+    chained = sample_record(task, record, completion.text if completion else "")
+    runtime.stream_writer({"event": "sample", **chained})
+    return {"samples": [chained]}

@@ -51,30 +51,28 @@ async def _sample_once(
             seed=task["seed"],
         )
     except BudgetExhausted as exc:
-        return _sample_record(
-            task, call_record("sample", model, None, str(exc), "budget_exhausted")
-        )
+        return sample_record(task, call_record("sample", model, None, str(exc), "budget_exhausted"))
     except Exception as exc:  # a branch never takes the others down
         timeout = isinstance(exc, ProviderError) and exc.kind == "timeout"
         record = call_record(
             "sample", model, None, str(exc) or repr(exc), "timeout" if timeout else None
         )
-        return _sample_record(task, record)
+        return sample_record(task, record)
     status = "length" if completion.finish_reason == "length" else "ok"
-    answer = extract_answer(completion.text) if status == "ok" else ""
     call = call_record("sample", model, completion, status=status)
-    return _sample_record(task, call, completion.text, answer)
+    return sample_record(task, call, completion.text)
 
 
-def _sample_record(
-    task: SampleTask, call: CallRecord, text: str = "", answer: str = ""
+def sample_record(
+    task: SampleTask, call: CallRecord, text: str = "", fallback: str | None = None
 ) -> SampleRecord:
+    """The record of one trajectory's answering call; its answer is read from a complete text."""
     return SampleRecord(
         **call,
         subquery_id=task["subquery"]["id"],
         sample_idx=task["sample_idx"],
         seed=task["seed"],
         text=text,
-        answer=answer,
-        fallback_from=None,
+        answer=extract_answer(text) if call["status"] == "ok" else "",
+        fallback_from=fallback,
     )
