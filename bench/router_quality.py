@@ -70,6 +70,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "global, 5 bags": {**GLOBAL, "bags": 5},
     "per-dataset, 5 bags, in-cluster scale": IN_CLUSTER,
     "global, 5 bags, table scale": {"clustering": "global"},
+    "per-dataset, 5 bags, table scale, cluster size 30": {"cluster_size": 30},
+    "per-dataset, 5 bags, table scale, cluster size 50": {"cluster_size": 50},
     "per-dataset, 5 bags, table scale (default)": {},
 }
 

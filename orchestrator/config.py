@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from orchestrator.capability import Capability
 from orchestrator.errors import ConfigError, OrchestratorError
 
 
@@ -73,6 +74,11 @@ class Config(_Strict):
     router: RouterConfig = RouterConfig()
     graph: GraphConfig = GraphConfig()
     budget: BudgetConfig = BudgetConfig()
+    capabilities: list[Capability] = Field(
+        default=[],
+        description="tools, agents, graphs and MCP tools the capability router may route to "
+        "(`[[capabilities]]` tables; more come from `orchestrator.capabilities`' loaders)",
+    )
 
     @model_validator(mode="after")
     def _references_exist(self) -> Self:
@@ -187,8 +193,9 @@ def to_toml(config: Config) -> str:
 
     data = config.model_dump(exclude_none=True)
     lines: list[str] = []
-    for model in data.pop("models"):
-        lines += ["[[models]]", *(f"{k} = {_toml_value(v)}" for k, v in model.items()), ""]
+    for array in ("models", "capabilities"):
+        for entry in data.pop(array):
+            lines += [f"[[{array}]]", *(f"{k} = {_toml_value(v)}" for k, v in entry.items()), ""]
     for table, values in data.items():
         lines += [f"[{table}]", *(f"{k} = {_toml_value(v)}" for k, v in values.items()), ""]
     return redact("\n".join(lines))
@@ -199,4 +206,11 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table; TOML has no null: None values are left out
+        pairs = [
+            f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items() if v is not None
+        ]
+        return "{" + ", ".join(pairs) + "}"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -63,11 +63,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from orchestrator.cli.capabilities import add_capabilities_parser
     from orchestrator.cli.eval import add_eval_parser
     from orchestrator.cli.router import add_router_parser
     from orchestrator.cli.serve import add_serve_parser
 
     add_router_parser(sub)
+    add_capabilities_parser(sub)
     add_eval_parser(sub)
     add_serve_parser(sub)
 

@@ -82,6 +82,12 @@ def _add_clustering_options(p: argparse.ArgumentParser) -> None:
         "(default: 60, fewer when there are under ~30 queries per cluster)",
     )
     p.add_argument(
+        "--cluster-size",
+        type=int,
+        help="per-dataset clustering: one cluster per N queries of each dataset instead of "
+        f"its share of k ({_default('cluster_size')})",
+    )
+    p.add_argument(
         "--clustering",
         choices=CLUSTERINGS,
         help=f"k-means over all queries or within each dataset ({_default('clustering')})",

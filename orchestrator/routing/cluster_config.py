@@ -25,7 +25,9 @@ CLUSTERINGS = ("global", "per-dataset")
 class ClusterConfig:
     """The rule's knobs, with the recommended values. `k` is the clusters per clustering:
     `None` before a fit (60, fewer when there are under ~30 queries per cluster), the number
-    actually fitted in a fitted router's config."""
+    actually fitted in a fitted router's config. With per-dataset clustering, `cluster_size`
+    gives each dataset one cluster per that many of its queries (at least one) instead of its
+    share of `k`, so a small dataset is still split into clusters."""
 
     k: int | None = None
     top_p: int = 4
@@ -37,13 +39,15 @@ class ClusterConfig:
     clustering: str = "per-dataset"
     bags: int = 5
     scale: str = "table"
+    cluster_size: int | None = None
 
     def __post_init__(self) -> None:
         k = 1 if self.k is None else self.k
-        if min(k, self.top_p, self.bags) < 1:
+        size = 1 if self.cluster_size is None else self.cluster_size
+        if min(k, self.top_p, self.bags, size) < 1:
             raise InputError(
-                f"k, top_p and bags must be at least 1 "
-                f"(got k={self.k}, top_p={self.top_p}, bags={self.bags})"
+                f"k, top_p, bags and cluster_size must be at least 1 (got k={self.k}, "
+                f"top_p={self.top_p}, bags={self.bags}, cluster_size={self.cluster_size})"
             )
         for knob, choices in (
             ("cost_norm", COST_NORMS),

@@ -88,17 +88,19 @@ def kmeans_clusters(x: Float32Matrix, k: int, seed: int) -> tuple[Float32Matrix,
 
 
 def stratified_clusters(
-    x: Float32Matrix, groups: list[str], k: int, seed: int
+    x: Float32Matrix, groups: list[str], k: int, seed: int, cluster_size: int | None = None
 ) -> tuple[Float32Matrix, IntArray]:
-    """k-means within each group (dataset), the k clusters shared out in proportion to group
-    size (at least one per group), so that no cluster mixes groups."""
+    """k-means within each group (dataset), so that no cluster mixes groups: the k clusters
+    shared out in proportion to group size, or with `cluster_size` one cluster per that many
+    of the group's rows (at least one per group either way)."""
     names, codes = np.unique(np.asarray(groups, dtype=object), return_inverse=True)
     codes = np.asarray(codes, dtype=np.int64).reshape(-1)
     centroids: list[Float32Matrix] = []
     labels = np.zeros(len(x), dtype=np.int64)
     for g in range(len(names)):
         rows = np.flatnonzero(codes == g)
-        k_g = max(1, min(round(k * len(rows) / len(x)), len(rows)))
+        share = len(rows) // cluster_size if cluster_size else round(k * len(rows) / len(x))
+        k_g = max(1, min(share, len(rows)))
         found, local = kmeans_clusters(x[rows], k_g, seed)
         labels[rows] = local + sum(len(c) for c in centroids)
         centroids.append(found)
@@ -106,13 +108,19 @@ def stratified_clusters(
 
 
 def bagged_clusters(
-    x: Float32Matrix, groups: list[str], k: int, seed: int, bags: int, per_dataset: bool
+    x: Float32Matrix,
+    groups: list[str],
+    k: int,
+    seed: int,
+    bags: int,
+    per_dataset: bool,
+    cluster_size: int | None = None,
 ) -> tuple[Float32Matrix, IntArray, IntArray]:
     """`bags` clusterings, with seeds `seed`, `seed + 1`, …, each by k-means over all rows or
     within each group (`stratified_clusters`). Returns the centroids of all bags stacked,
     each centroid's bag, and (bags, n) each row's cluster in each bag, numbered over all."""
     found = [
-        stratified_clusters(x, groups, k, seed + b)
+        stratified_clusters(x, groups, k, seed + b, cluster_size)
         if per_dataset
         else kmeans_clusters(x, k, seed + b)
         for b in range(bags)

@@ -170,7 +170,7 @@ class ClusterRouter:
         per_dataset = config.clustering == "per-dataset"
         k = choose_k(len(x), config.k)
         centroids, bags, labels = bagged_clusters(
-            x, groups, k, config.seed, config.bags, per_dataset
+            x, groups, k, config.seed, config.bags, per_dataset, config.cluster_size
         )
         tables = cluster_stats(centroids, bags, labels, s, c, dataset_weights(groups))
         config = replace(config, k=int(np.bincount(bags).max()))

@@ -22,6 +22,7 @@ SCRIPTS = sorted(  # runnable scripts; modules they share (protocols.py) are not
 SLOW = {"difficulty_probe", "prompt_reuse"}  # these read with the real smallest local model
 
 EXPECTED: dict[str, tuple[str, ...]] = {
+    "capability_routing": ("### metatool · hashing-64 · 1 seeds", "| blend | ", "cold start ("),
     "difficulty_probe": (
         "| arc-challenge (4), letters |",
         "| winogrande (4), blank filled |",

@@ -34,6 +34,7 @@ RECOMMENDED = {
     "clustering": "per-dataset",
     "bags": 5,
     "scale": "table",
+    "cluster_size": None,
 }
 PAPER = {**RECOMMENDED, "clustering": "global", "bags": 1, "scale": "cluster"}
 
@@ -136,7 +137,7 @@ def probes(router: ClusterRouter) -> np.ndarray:
 def test_an_old_artifact_loads_and_routes_as_before(name):
     router = load_router(SHIPPED if name == "shipped" else OLD / name)
     expected = EXPECTED["routers"][name]
-    assert router.config.to_dict() == expected["config"]
+    assert router.config.to_dict() == {**expected["config"], "cluster_size": None}  # a newer knob
     assert list(router.excluded) == expected["excluded"]
     vectors = probes(router)
     for alpha in EXPECTED["alphas"]:
@@ -175,7 +176,8 @@ def test_fitting_with_the_same_options_gives_the_old_router(tmp_path, name):
     options = EXPECTED["options"][name]
     out = fit_small(tmp_path, name, *options)
     new, old = (json.loads((d / "router.json").read_text()) for d in (out, OLD / name))
-    for key in ("config", "models", "excluded", "clusters", "embedder"):
+    assert new["config"] == {**old["config"], "cluster_size": None}  # a knob added since
+    for key in ("models", "excluded", "clusters", "embedder"):
         assert new[key] == old[key], key
     centroids = [np.load(d / "centroids.npy") for d in (out, OLD / name)]
     assert np.allclose(*centroids, atol=1e-6)

@@ -348,3 +348,21 @@ def test_update_of_a_bagged_router_fills_the_new_column_in_every_clustering():
     assert updated.tables.counts[:, 4].sum() == 2 * len(x)  # each query counted once per bag
     assert updated.tables.counts[:8, 4].sum() == updated.tables.counts[8:, 4].sum() == len(x)
     assert set(updated.route_batch(x, 1.0).tolist()) == {4}  # always right, and free
+
+
+def test_cluster_size_splits_every_dataset_by_its_own_size():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(660, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    scores = rng.integers(0, 2, size=(660, 2)).astype(float)
+    datasets = ["small"] * 60 + ["large"] * 600
+    shared = ClusterRouter.fit(
+        x, scores, None, ["a", "b"], embedder_name="e", datasets=datasets, bags=1, k=11
+    )
+    sized = ClusterRouter.fit(
+        x, scores, None, ["a", "b"], embedder_name="e", datasets=datasets, bags=1, cluster_size=30
+    )
+    assert shared.k == 11  # the small dataset's share of k=11 is one cluster
+    assert sized.k == 60 // 30 + 600 // 30 == 22
+    with pytest.raises(InputError, match="cluster_size"):
+        ClusterRouter.fit(x, scores, None, ["a", "b"], embedder_name="e", cluster_size=0)
