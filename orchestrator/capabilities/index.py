@@ -84,6 +84,7 @@ class Rows:
                 expansion_add=128,
                 expansion_search=64,
             )
-            index.add(np.arange(len(self), dtype=np.uint64), self.vectors)
+            # one thread: the graph, hence every decision, is the same on every build
+            index.add(np.arange(len(self), dtype=np.uint64), self.vectors, threads=1)
             self._hnsw = index
         return self._hnsw
