@@ -1,8 +1,8 @@
 """The vectors the capability router searches: rows (a capability's description and examples,
 or a labelled query) grouped by the capability that owns them, searched exactly with numpy
-for small sets and through an approximate HNSW index (usearch, cosine) beyond a size
-threshold. The index is built lazily on the first search that needs it and extended in place
-when rows are added."""
+for small sets and through an approximate HNSW index (faiss; inner product of unit vectors)
+beyond a size threshold. The index is built lazily on the first search that needs it and
+extended in place when rows are added."""
 
 from __future__ import annotations
 
@@ -36,11 +36,10 @@ class Rows:
         vectors, owners = vectors[order].astype(np.float32), owners[order].astype(np.int64)
         if len(self) and owners.size and owners[0] < self.owners[-1]:
             raise ValueError("rows must be added for capabilities after the existing ones")
-        start = len(self)
         self.vectors = np.concatenate([self.vectors, vectors])
         self.owners = np.concatenate([self.owners, owners])
         if self._hnsw is not None and owners.size:
-            self._hnsw.add(np.arange(start, len(self), dtype=np.uint64), vectors)
+            _add(self._hnsw, vectors)  # faiss numbers rows in the order they are added
 
     def span(self, caps: Ints) -> tuple[Ints, Ints]:
         """The rows owned by `caps` (sorted capability indices), and each row's position in
@@ -69,22 +68,29 @@ class Rows:
             sims = self.vectors @ query
             top = np.argpartition(-sims, count - 1)[:count] if count < sims.size else None
             return np.arange(sims.size, dtype=np.int64) if top is None else top.astype(np.int64)
-        matches = self._index().search(query, count)
-        return np.asarray(matches.keys, dtype=np.int64)
+        index = self._index()
+        index.hnsw.efSearch = max(64, count)
+        _, rows = index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), count)
+        return np.asarray(rows[0][rows[0] >= 0], dtype=np.int64)
 
     def _index(self) -> Any:
         if self._hnsw is None:
-            from usearch.index import Index
+            import faiss
 
-            index = Index(
-                ndim=self.vectors.shape[1],
-                metric="cos",
-                dtype="f32",
-                connectivity=16,
-                expansion_add=128,
-                expansion_search=64,
-            )
-            # one thread: the graph, hence every decision, is the same on every build
-            index.add(np.arange(len(self), dtype=np.uint64), self.vectors, threads=1)
+            index = faiss.IndexHNSWFlat(self.vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 128
+            _add(index, self.vectors)
             self._hnsw = index
         return self._hnsw
+
+
+def _add(index: Any, vectors: Matrix) -> None:
+    """Add rows on one thread: the graph, hence every decision, is the same on every build."""
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    finally:
+        faiss.omp_set_num_threads(threads)
