@@ -5,15 +5,16 @@ Every problem is an `InputError` naming the file and the line."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from orchestrator.capabilities.decision import LabelledQuery
 from orchestrator.errors import InputError
+from orchestrator.jsonl import json_lines
 
 _VERSION = re.compile(r"@v?\d[\w.+!-]*$")
 
@@ -35,12 +36,9 @@ def _problem(error: ValidationError) -> str:
     return f"{field}: {first['msg']}"
 
 
-def parse_query(text: str, path: Path, line: int) -> LabelledQuery:
-    """One line of a labelled-query file; an `InputError` naming the place if it is unusable."""
-    try:
-        row = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{_where(path, line)}: not JSON ({exc.msg})") from None
+def parse_query(row: Any, path: Path, line: int) -> LabelledQuery:
+    """One parsed line of a labelled-query file; an `InputError` naming the place if it is
+    unusable."""
     if not isinstance(row, dict):
         raise InputError(f"{_where(path, line)}: expected a JSON object")
     if isinstance(row.get("query"), str) and not row["query"].strip():
@@ -59,16 +57,8 @@ def parse_query(text: str, path: Path, line: int) -> LabelledQuery:
 
 
 def _numbered(path: Path) -> list[tuple[int, LabelledQuery]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
     numbered = [
-        (number, parse_query(text, path, number))
-        for number, text in enumerate(lines, start=1)
-        if text.strip()
+        (number, parse_query(row, path, number)) for number, row in json_lines(path, "queries")
     ]
     if not numbered:
         raise InputError(f"{path}: no queries")

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from orchestrator.capability import Capability
 from orchestrator.config import Config, read_toml
 from orchestrator.errors import InputError
+from orchestrator.jsonl import json_lines
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
@@ -50,13 +51,7 @@ def load_jsonl(path: str | Path) -> list[Capability]:
     the other provenance fields are left out."""
     file = Path(path)
     capabilities = []
-    for number, line in enumerate(_read(file).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{file}:{number}: not valid JSON: {exc.msg}") from None
+    for number, row in json_lines(file, "capabilities"):
         if isinstance(row, dict):
             row = {k: v for k, v in row.items() if k not in PROVENANCE}
         capabilities.append(capability_from(row, str(file), f"line {number}"))

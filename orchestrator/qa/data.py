@@ -8,13 +8,14 @@ Context paragraphs come as HotpotQA's `{"title", "sentences"}` or MuSiQue's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import InputError
+from orchestrator.jsonl import json_lines
 
 
 @dataclass(frozen=True)
@@ -105,18 +106,11 @@ def read_qa(
     if limit is not None and limit < 1:
         raise InputError(f"--limit must be at least 1, not {limit}")
     file = Path(path)
-    try:
-        lines = [x for x in file.read_text(encoding="utf-8").split("\n") if x.strip()]
-    except FileNotFoundError:
-        raise InputError(f"data file not found: {file}") from None
     name = dataset or file.stem
-    records = []
-    for number, line in enumerate(lines[:limit], start=1):
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{file}:{number}: not valid JSON ({exc.msg})") from None
-        records.append(parse_record(row, name, f"{file}:{number}"))
+    records = [
+        parse_record(row, name, f"{file}:{number}")
+        for number, row in islice(json_lines(file), limit)
+    ]
     ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
         raise InputError(f"{file}: question ids repeat; results could not be told apart")

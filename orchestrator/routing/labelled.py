@@ -9,7 +9,6 @@ from token counts, and the table is marked as holding estimated costs.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.errors import InputError
+from orchestrator.jsonl import json_lines
 
 FloatMatrix = npt.NDArray[np.float64]
 
@@ -171,19 +171,7 @@ def _parse_row(row: Any, where: str, text_field: str, prices: Prices | None, out
 
 
 def _read_file(path: Path, text_field: str, prices: Prices | None, out: _Rows) -> None:
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except FileNotFoundError:
-        raise InputError(f"data file not found: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; expected JSON lines") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    for number, row in json_lines(path):
         _parse_row(row, f"{path}:{number}", text_field, prices, out)
 
 

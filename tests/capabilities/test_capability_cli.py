@@ -98,7 +98,10 @@ def test_eval_prints_a_table_and_json(fitted, tmp_path, capsys):
 
 
 BAD_LINES = [
-    ('{"query": "ok", "relevant": ["weather"]}\n{"query": "x", "relevant": [\n', ":2: not JSON"),
+    (
+        '{"query": "ok", "relevant": ["weather"]}\n{"query": "x", "relevant": [\n',
+        ":2: not valid JSON",
+    ),
     ('{"relevant": ["weather"]}\n', ":1: missing field 'query'"),
     ('{"query": "ok"}\n\n{"query": "   "}\n', ":3: empty query"),
     ('["query"]\n', ":1: expected a JSON object"),
