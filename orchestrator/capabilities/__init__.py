@@ -6,7 +6,6 @@ queries, abstaining when nothing fits).
 
 May import: the root modules; embedders are passed in, never imported."""
 
-from orchestrator.capabilities.capability import Capability, Location
 from orchestrator.capabilities.decision import CapabilityDecision, LabelledQuery, Ranked
 from orchestrator.capabilities.loaders import (
     from_config,
@@ -22,6 +21,7 @@ from orchestrator.capabilities.mcp_tools import list_mcp, load_mcp
 from orchestrator.capabilities.policy import Policy, parse_pin
 from orchestrator.capabilities.registry import Registry
 from orchestrator.capabilities.router import DEFAULT_METHOD, METHODS, CapabilityRouter
+from orchestrator.capability import Capability, Location
 
 __all__ = [
     "DEFAULT_METHOD",

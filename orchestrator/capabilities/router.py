@@ -16,7 +16,6 @@ import numpy as np
 
 from orchestrator.capabilities import artifact
 from orchestrator.capabilities.calibration import NEVER, Labelled, calibrate
-from orchestrator.capabilities.capability import Capability
 from orchestrator.capabilities.decision import CapabilityDecision, LabelledQuery, Ranked
 from orchestrator.capabilities.index import Ints, Matrix
 from orchestrator.capabilities.scoring import (
@@ -30,6 +29,7 @@ from orchestrator.capabilities.scoring import (
     options_for,
     parts,
 )
+from orchestrator.capability import Capability
 from orchestrator.errors import InputError
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "CapabilityRouter"]

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from orchestrator.capabilities.capability import Capability
 from orchestrator.capabilities.index import EXACT_BELOW, Ints, Matrix, Rows
+from orchestrator.capability import Capability
 from orchestrator.errors import InputError
 
 Bools = npt.NDArray[np.bool_]
