@@ -59,6 +59,9 @@ class GraphConfig(_Strict):
         default=None, ge=1, description="completion tokens per question, divided by the graph"
     )
     judge_max_tokens: int = Field(default=64, ge=1)
+    evidence_paragraphs: int = Field(
+        default=3, ge=0, description="paragraphs ranked into each sub-query's prompt (0: all)"
+    )
 
 
 class BudgetConfig(_Strict):

@@ -125,6 +125,13 @@ class Router(Protocol):
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision: ...
 
 
+@runtime_checkable
+class KnowsBestModel(Protocol):
+    """A router that knows which of its models is the most accurate over all its queries."""
+
+    def best_model(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Selection:
     """An aggregator's choice: the selected sample (None when none was usable) and the tally."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from orchestrator.secrets import redact
+
 
 class PlanItem(BaseModel):
     id: str
@@ -36,6 +38,9 @@ class StepResult(BaseModel):
     selected: int | None
     answer: str
     votes: dict[str, int]
+    asked: str | None = None  # the question as sampled, earlier answers filled in
+    paragraphs: list[int] | None = None  # which context paragraphs (0-based) it was given
+    support: str | None = None  # the sentence of those paragraphs that supports the answer
 
 
 class UsageTotals(BaseModel):
@@ -56,6 +61,7 @@ class Answer(BaseModel):
     latency_s: float
     error: str | None = None
     run_id: str | None = None
+    synthesis: str | None = None  # the synthesizer's whole reply; `answer` is its short answer
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(exclude={"error", "run_id"})
@@ -63,9 +69,11 @@ class Answer(BaseModel):
 
 def _steps(state: dict[str, Any]) -> list[StepResult]:
     steps, routes = state.get("steps", {}), state.get("routes", {})
+    evidence, support = state.get("evidence") or {}, state.get("support") or {}
     out = []
     for sq in state.get("plan", []):
         route, step = routes.get(sq["id"], {}), steps.get(sq["id"], {})
+        asked = evidence.get(sq["id"], {})
         samples = sorted(
             (s for s in state.get("samples", []) if s["subquery_id"] == sq["id"]),
             key=lambda s: s["sample_idx"],
@@ -81,6 +89,9 @@ def _steps(state: dict[str, Any]) -> list[StepResult]:
                 selected=step.get("selected"),
                 answer=step.get("answer", ""),
                 votes=step.get("votes", {}),
+                asked=asked.get("question"),
+                paragraphs=asked.get("paragraphs"),
+                support=support.get(sq["id"]),
             )
         )
     return out
@@ -103,4 +114,5 @@ def answer_from_state(state: dict[str, Any], latency_s: float, run_id: str | Non
         latency_s=round(latency_s, 4),
         error=state.get("error"),
         run_id=run_id,
+        synthesis=redact(state["synthesis"]) if state.get("synthesis") else None,
     )

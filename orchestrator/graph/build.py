@@ -1,5 +1,5 @@
-"""Graph topologies built from the nodes. The wide graph is
-plan → route → allocate → sample ×N (parallel, dependency waves) → aggregate → synthesize;
+"""Graph topologies built from the nodes. The wide graph is plan → route → allocate →
+gather → sample ×N (parallel, dependency waves) → aggregate → gather … → synthesize;
 the deep graph deepens one trajectory per sub-query instead; the single graph asks the
 routed model the whole question, unplanned."""
 
@@ -20,6 +20,7 @@ def _planned_graph(name: str, sample: Any, split: str, checkpointer: Any) -> Any
     builder.add_node("plan", nodes.plan)
     builder.add_node("route", nodes.route)
     builder.add_node("allocate", nodes.allocator(split))
+    builder.add_node("gather", nodes.gather)
     builder.add_node("sample", sample)  # a Send target
     builder.add_node("aggregate", nodes.aggregate)
     builder.add_node("synthesize", nodes.synthesize)
@@ -27,9 +28,10 @@ def _planned_graph(name: str, sample: Any, split: str, checkpointer: Any) -> Any
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", nodes.after_plan, ["route", "finish"])
     builder.add_edge("route", "allocate")
-    builder.add_conditional_edges("allocate", nodes.schedule, ["sample", "synthesize"])
+    builder.add_edge("allocate", "gather")
+    builder.add_conditional_edges("gather", nodes.schedule, ["sample", "synthesize"])
     builder.add_edge("sample", "aggregate")
-    builder.add_conditional_edges("aggregate", nodes.schedule, ["sample", "synthesize"])
+    builder.add_edge("aggregate", "gather")
     builder.add_edge("synthesize", END)
     builder.add_edge("finish", END)
     return builder.compile(checkpointer=checkpointer, name=name)

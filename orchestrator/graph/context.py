@@ -17,6 +17,7 @@ from orchestrator.protocols import (
     ChatModel,
     Completion,
     Embedder,
+    KnowsBestModel,
     Message,
     Router,
     TextSink,
@@ -44,6 +45,21 @@ class RunContext:
         # Model calls in flight are capped here rather than by LangGraph's max_concurrency,
         # which would also queue the checkpoint writes of finished branches behind them.
         self.slots = asyncio.Semaphore(self.config.graph.max_concurrency)
+
+    @property
+    def planner_model(self) -> str:
+        """The configured planner; else, when routing for accuracy (α ≥ 0.5), the router's
+        most accurate model of the pool (a weaker planner or synthesizer loses what the
+        routed steps found); else the default model."""
+        configured = self.config.graph.planner_model
+        if configured is None and self.alpha >= 0.5 and isinstance(self.router, KnowsBestModel):
+            best = self.router.best_model()
+            configured = best if best in self.models else None
+        return configured or self.config.default_model
+
+    @property
+    def synthesizer_model(self) -> str:
+        return self.config.graph.synthesizer_model or self.planner_model
 
     async def call(
         self,
@@ -76,7 +92,7 @@ class RunContext:
     async def judge(self, messages: list[Message]) -> str:
         """One metered judge call (the synthesizer model). Its trace entry waits in
         `side_calls` until the aggregate node moves it into the state."""
-        model = self.config.synthesizer_model
+        model = self.synthesizer_model
         try:
             completion = await self.call(
                 model, messages, max_tokens=self.config.graph.judge_max_tokens

@@ -47,6 +47,15 @@ class StepRecord(TypedDict):
     status: str
 
 
+class EvidenceRecord(TypedDict):
+    """What one sub-query was asked: its text with earlier answers filled in, and which of the
+    question's paragraphs (0-based, in document order) reached its prompt."""
+
+    subquery_id: str
+    question: str
+    paragraphs: list[int]
+
+
 class SampleTask(TypedDict):
     """The payload of one `Send`: everything a sampling branch needs."""
 
@@ -72,10 +81,12 @@ class GraphState(TypedDict):
     shape: NotRequired[dict[str, int]]
     plan: NotRequired[list[SubQuery]]
     routes: NotRequired[dict[str, RouteRecord]]
+    evidence: Annotated[dict[str, EvidenceRecord], merge]
     samples: Annotated[list[SampleRecord], operator.add]
     steps: Annotated[dict[str, StepRecord], merge]
     calls: Annotated[list[CallRecord], operator.add]
     answer: NotRequired[str]
     synthesis: NotRequired[str]
+    support: NotRequired[dict[str, str]]
     status: NotRequired[str]
     error: NotRequired[str | None]

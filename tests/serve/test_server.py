@@ -448,14 +448,33 @@ def test_body_size_limit_is_413_declared_or_streamed(serve, scripted):
 
 
 def test_failed_run_is_502_with_its_cost(serve, scripted):
-    scripted(lambda call: "not a plan")
+    def respond(call):
+        if kind_of(call) == "plan":
+            return "not a plan"
+        raise ScriptedFailure("bad_request", "the model refused")
+
+    scripted(respond)
     base = serve(cfg())
     r = httpx.post(
         f"{base}/v1/chat/completions", json={"model": "orchestrator/wide", "messages": ASK}
     )
     _error(r, 502, "orchestration_failed")
-    assert "planning failed twice" in r.json()["error"]["message"]
+    assert "every sample failed" in r.json()["error"]["message"]
+    assert "the model refused" in r.json()["error"]["message"]
     assert float(r.headers["x-orchestrator-cost-usd"]) > 0 and r.headers["x-orchestrator-run-id"]
+
+
+def test_a_planner_that_never_answers_in_json_degrades_to_one_subquery(serve, scripted):
+    scripted(lambda call: "not a plan" if kind_of(call) == "plan" else "Answer: Cambridge")
+    base = serve(cfg())
+    r = httpx.post(
+        f"{base}/v1/chat/completions", json={"model": "orchestrator/wide", "messages": ASK}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["choices"][0]["message"]["content"] == "Cambridge"
+    assert body["orchestrator"]["status"] == "partial"
+    assert "planning failed twice" in body["orchestrator"]["error"]
 
 
 def _settled(engine, total: int) -> int:
