@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError, InputError
@@ -19,6 +19,11 @@ from orchestrator.graph.context import RunContext
 from orchestrator.graph.shape import check_shape, run_limits
 from orchestrator.protocols import ChatModel, Embedder, Router
 from orchestrator.results import Answer, answer_from_state
+
+if TYPE_CHECKING:
+    from langchain_core.tools import StructuredTool
+
+    from orchestrator.agents.subgraph import MessagesGraph
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -112,10 +117,8 @@ class Orchestrator:
         interrupted run can be finished with `aresume(run_id, store=...)`. `depth` (deep
         graphs) and `budget_tokens` (completion tokens the graph divides between width and
         depth) default to the config's. `seed` is the base every sample's seed derives from.
-
-        `inside_graph=True` (awaited from a LangGraph node) runs as that node's subgraph: the
-        parent's checkpointer and interrupts apply, and its events go to the parent's stream
-        (`subgraphs=True`), not to `on_event`."""
+        `inside_graph=True`, awaited in a LangGraph node, runs as its subgraph: the parent's
+        checkpointer, interrupts and stream (`subgraphs=True`) apply, not store or on_event."""
         if inside_graph and (store or run_id or on_event):
             raise InputError("a run inside a graph uses the graph's checkpointer and stream")
         check_shape(depth, budget_tokens)
@@ -185,8 +188,7 @@ class Orchestrator:
         state: dict[str, Any] = dict(inputs or {})
         # Checkpoint each step before the next starts where calls cost money.
         durable = {"durability": "sync"} if graph.checkpointer else {}
-        # Inside a graph, custom events go to the parent's stream only if this one does not
-        # ask for them (LangGraph hands the subgraph the parent's writer).
+        # Inside a graph, LangGraph sends custom events to the parent only if we do not ask.
         modes = ["custom", "values"] if run.run_id else ["values"]
         try:
             async with asyncio.timeout(self.config.budget.max_wall_s):
@@ -220,20 +222,20 @@ class Orchestrator:
 
         if alpha is not None and not 0.0 <= alpha <= 1.0:
             raise InputError(f"alpha must be in [0, 1], got {alpha}")
-        cfg = self.config.amended(router={"alpha": alpha} if alpha is not None else None)
+        cfg = self.config.amended(router=None if alpha is None else {"alpha": alpha})
         compiled = self.graph if graph is None else load_graph(graph)
         return Orchestrator(
             cfg, graph=compiled, models=self.models, embedder=self.embedder, router=self.router
         )
 
-    def as_subgraph(self, *, name: str = "orchestrator") -> Any:
+    def as_subgraph(self, *, name: str = "orchestrator") -> MessagesGraph:
         """A compiled LangGraph graph over `messages`, to add as a node of your own graph."""
         from orchestrator.agents.subgraph import build_subgraph
 
         return build_subgraph(self, name=name)
 
-    def as_tool(self, **options: Any) -> Any:
-        """A LangChain tool answering a hard question (see `orchestrator.agents.tool`)."""
+    def as_tool(self, **options: Any) -> StructuredTool:
+        """A LangChain tool answering a hard question (options: `agents.tool.build_tool`)."""
         from orchestrator.agents.tool import build_tool
 
         return build_tool(self, **options)

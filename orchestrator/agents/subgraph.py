@@ -10,17 +10,19 @@ parent's checkpointer, and sees its interrupts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from orchestrator.agents.asker import Asker
 from orchestrator.errors import InputError
 from orchestrator.results import Answer
 
+MessagesGraph = CompiledStateGraph[MessagesState, None, MessagesState, MessagesState]
 
-def build_subgraph(asker: Asker, *, name: str = "orchestrator") -> Any:
+
+def build_subgraph(asker: Asker, *, name: str = "orchestrator") -> MessagesGraph:
     """The compiled graph; add it with `parent.add_node("orchestrator", subgraph)`."""
 
     async def answer(state: MessagesState) -> dict[str, list[AnyMessage]]:
