@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError, InputError
@@ -19,6 +19,11 @@ from orchestrator.graph.context import RunContext
 from orchestrator.graph.shape import check_shape, run_limits
 from orchestrator.protocols import ChatModel, Embedder, Router
 from orchestrator.results import Answer, answer_from_state
+
+if TYPE_CHECKING:
+    from langchain_core.tools import StructuredTool
+
+    from orchestrator.agents.subgraph import MessagesGraph
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -103,6 +108,7 @@ class Orchestrator:
         run_id: str | None = None,
         store: str | Path | None = None,
         seed: int | None = None,
+        inside_graph: bool = False,
     ) -> Answer:
         """Answer one question; progress events go to `on_event` as they happen, the
         synthesis text among them (`{"event": "token", "text": ...}`) as it is generated.
@@ -110,16 +116,20 @@ class Orchestrator:
         With `store` (a SQLite file) every step is checkpointed as it completes, so an
         interrupted run can be finished with `aresume(run_id, store=...)`. `depth` (deep
         graphs) and `budget_tokens` (completion tokens the graph divides between width and
-        depth) default to the config's. `seed` is the base every sample's seed derives from."""
+        depth) default to the config's. `seed` is the base every sample's seed derives from.
+        `inside_graph=True`, awaited in a LangGraph node, runs as its subgraph: the parent's
+        checkpointer, interrupts and stream (`subgraphs=True`) apply, not store or on_event."""
+        if inside_graph and (store or run_id or on_event):
+            raise InputError("a run inside a graph uses the graph's checkpointer and stream")
         check_shape(depth, budget_tokens)
         inputs = self._inputs(check_question(question, self.config, width), width, depth)
         inputs["budget_tokens"] = budget_tokens or self.config.graph.budget_tokens
         inputs["seed"] = seed or 0
         if context:
             inputs["context"] = context
-        run = _Run(run_id or new_run_id(), on_event, store)
+        run = _Run(None if inside_graph else run_id or new_run_id(), on_event, store)
         shape = (inputs["width"], None, inputs["depth"], inputs["budget_tokens"])
-        ctx = self._context(*shape, inputs["seed"], on_event is not None)
+        ctx = self._context(*shape, inputs["seed"], on_event is not None or inside_graph)
         return await self._execute(run, inputs, ctx)
 
     def _inputs(self, text: str, width: int | None, depth: int | None) -> dict[str, Any]:
@@ -156,7 +166,8 @@ class Orchestrator:
 
     async def _execute(self, run: _Run, inputs: dict[str, Any] | None, ctx: RunContext) -> Answer:
         started = time.perf_counter()
-        config = {"configurable": {"thread_id": run.run_id}}
+        # No run id: the ambient config of the LangGraph node that awaits this run.
+        config = {"configurable": {"thread_id": run.run_id}} if run.run_id else None
         if run.store is None:
             state = await self._stream(self.graph, inputs, config, ctx, run)
         else:
@@ -170,20 +181,22 @@ class Orchestrator:
         self,
         graph: Any,
         inputs: dict[str, Any] | None,
-        config: dict[str, Any],
+        config: dict[str, Any] | None,
         ctx: RunContext,
         run: _Run,
     ) -> dict[str, Any]:
         state: dict[str, Any] = dict(inputs or {})
         # Checkpoint each step before the next starts where calls cost money.
         durable = {"durability": "sync"} if graph.checkpointer else {}
+        # Inside a graph, LangGraph sends custom events to the parent only if we do not ask.
+        modes = ["custom", "values"] if run.run_id else ["values"]
         try:
             async with asyncio.timeout(self.config.budget.max_wall_s):
                 async for mode, chunk in graph.astream(
                     inputs,
                     config=config,
                     context=ctx,
-                    stream_mode=["custom", "values"],
+                    stream_mode=modes,
                     **durable,
                 ):
                     if mode == "values":
@@ -203,10 +216,34 @@ class Orchestrator:
         """Synchronous `aresume`."""
         return asyncio.run(self.aresume(run_id, **kwargs))
 
+    def variant(self, *, graph: str | None = None, alpha: float | None = None) -> Orchestrator:
+        """This orchestrator with another graph (a spec) or router α, sharing the models."""
+        from orchestrator.graph.loading import load_graph
+
+        if alpha is not None and not 0.0 <= alpha <= 1.0:
+            raise InputError(f"alpha must be in [0, 1], got {alpha}")
+        cfg = self.config.amended(router=None if alpha is None else {"alpha": alpha})
+        compiled = self.graph if graph is None else load_graph(graph)
+        return Orchestrator(
+            cfg, graph=compiled, models=self.models, embedder=self.embedder, router=self.router
+        )
+
+    def as_subgraph(self, *, name: str = "orchestrator") -> MessagesGraph:
+        """A compiled LangGraph graph over `messages`, to add as a node of your own graph."""
+        from orchestrator.agents.subgraph import build_subgraph
+
+        return build_subgraph(self, name=name)
+
+    def as_tool(self, **options: Any) -> StructuredTool:
+        """A LangChain tool answering a hard question (options: `agents.tool.build_tool`)."""
+        from orchestrator.agents.tool import build_tool
+
+        return build_tool(self, **options)
+
 
 @dataclass(frozen=True)
 class _Run:
-    run_id: str
+    run_id: str | None
     on_event: EventHandler | None
     store: str | Path | None
 

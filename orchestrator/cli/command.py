@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from orchestrator.cli.capabilities import add_capabilities_parser
     from orchestrator.cli.eval import add_eval_parser
+    from orchestrator.cli.mcp import add_mcp_parser
     from orchestrator.cli.router import add_router_parser
     from orchestrator.cli.serve import add_serve_parser
 
@@ -72,6 +73,7 @@ def _add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_capabilities_parser(sub)
     add_eval_parser(sub)
     add_serve_parser(sub)
+    add_mcp_parser(sub)
 
 
 def _ask(args: argparse.Namespace) -> int:
