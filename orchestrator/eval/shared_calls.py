@@ -40,7 +40,7 @@ def request_key(
     """Everything that decides a reply, hashed (`tool_fields`: tools, tool choice and
     response format, where given)."""
     request = [model, messages, temperature, max_tokens, seed, json_mode]
-    if any(field is not None for field in tool_fields):
+    if tool_fields:
         request.append(list(tool_fields))
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
@@ -67,17 +67,12 @@ class SharedCalls:
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
-        tools: list[ToolSpec] | None = None,
-        tool_choice: ToolChoice | None = None,
-        response_format: dict[str, Any] | None = None,
+        **tool_fields: Any,
     ) -> Completion:
-        extra: dict[str, Any] = {
-            "tools": tools,
-            "tool_choice": tool_choice,
-            "response_format": response_format,
-        }
+        """`tool_fields`: the tools, tool_choice and response_format given (not None)."""
+        extra = {k: tool_fields[k] for k in sorted(tool_fields)}
         key = request_key(
-            model.id, messages, temperature, max_tokens, seed, json_mode, *extra.values()
+            model.id, messages, temperature, max_tokens, seed, json_mode, *extra.items()
         )
         async with self._locks.setdefault(key, asyncio.Lock()):
             done = self._done.get(key)
@@ -89,7 +84,7 @@ class SharedCalls:
                     seed=seed,
                     json_mode=json_mode,
                     on_text=on_text,
-                    **{k: v for k, v in extra.items() if v is not None},  # older models lack them
+                    **extra,
                 )
                 self._keep(key, done)
                 return done
@@ -127,6 +122,7 @@ class SharingModel:
         tool_choice: ToolChoice | None = None,
         response_format: dict[str, Any] | None = None,
     ) -> Completion:
+        fields = {"tools": tools, "tool_choice": tool_choice, "response_format": response_format}
         return await self.shared.complete(
             self.inner,
             messages,
@@ -135,9 +131,7 @@ class SharingModel:
             seed=seed,
             json_mode=json_mode,
             on_text=on_text,
-            tools=tools,
-            tool_choice=tool_choice,
-            response_format=response_format,
+            **{k: v for k, v in fields.items() if v is not None},  # older models lack them
         )
 
 
