@@ -49,9 +49,11 @@ def tool_spec(capability: Capability) -> ToolSpec:
     return {"type": "function", "function": function}
 
 
-def check_arguments(schema: dict[str, Any], text: str) -> tuple[dict[str, Any] | None, str]:
+def check_arguments(
+    schema: dict[str, Any], text: str, root: str = "arguments"
+) -> tuple[dict[str, Any] | None, str]:
     """(the arguments, "") when `text` is a JSON object valid under `schema`, else (None,
-    what is wrong, in one line)."""
+    what is wrong, in one line: the failing field's path, or `root` for the whole)."""
     from jsonschema import Draft202012Validator, SchemaError, validators
 
     try:
@@ -67,7 +69,7 @@ def check_arguments(schema: dict[str, Any], text: str) -> tuple[dict[str, Any] |
         return None, f"the tool's schema is not valid JSON schema: {exc.message}"
     errors = sorted(validator_class(schema).iter_errors(value), key=lambda e: list(e.path))
     if errors:
-        where = ".".join(str(p) for p in errors[0].absolute_path) or "arguments"
+        where = ".".join(str(p) for p in errors[0].absolute_path) or root
         return None, f"{where}: {errors[0].message}"
     return value, ""
 
