@@ -109,7 +109,9 @@ class ResponseFormat(_Open):
 
 
 class ChatRequest(_Open):
-    """The fields of an OpenAI chat request the server uses; other fields are ignored."""
+    """The fields of an OpenAI chat request the server uses. `tools`, `tool_choice` and
+    `response_format` are honoured or refused (see `app._starter`); other fields
+    (`user`, `metadata`, …) are ignored."""
 
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
