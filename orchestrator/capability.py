@@ -26,6 +26,7 @@ class Location(BaseModel):
     mcp_tool: str | None = None  # the tool's name on that server (default: the capability's)
     api_base: str | None = None  # an agent behind an OpenAI-compatible endpoint
     model: str | None = None  # the model id that endpoint serves
+    api_key_env: str | None = None  # the variable holding that endpoint's API key
     graph: str | None = None  # a graph spec, "path.py:attr" or "package.module:attr"
 
     @model_validator(mode="after")

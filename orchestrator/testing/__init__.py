@@ -7,6 +7,6 @@ May import: the root modules, `llm` (to register the scripted engine) and langch
 
 from orchestrator.testing.fake_openai import FakeOpenAI
 from orchestrator.testing.replies import Reply
-from orchestrator.testing.scripted import ScriptedEngine, ScriptedFailure
+from orchestrator.testing.scripted import ScriptedEngine, ScriptedFailure, tool_reply
 
-__all__ = ["FakeOpenAI", "Reply", "ScriptedEngine", "ScriptedFailure"]
+__all__ = ["FakeOpenAI", "Reply", "ScriptedEngine", "ScriptedFailure", "tool_reply"]
