@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.config import Config, load_config
-from orchestrator.errors import ConfigError, InputError
+from orchestrator.errors import InputError
 from orchestrator.graph.aggregation import make_aggregator
 from orchestrator.graph.budget import Budget
 from orchestrator.graph.context import RunContext
+from orchestrator.graph.runs import RunStore, paused_state, resume_input, spent_of
+from orchestrator.graph.runs import checkpointer as checkpointer  # tests and callers use it
 from orchestrator.graph.shape import check_shape, run_limits
 from orchestrator.protocols import ChatModel, Embedder, Router
 from orchestrator.results import Answer, answer_from_state
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from langchain_core.tools import StructuredTool
 
     from orchestrator.agents.subgraph import MessagesGraph
+    from orchestrator.agents.toolbox import CapabilityToolbox
+    from orchestrator.capabilities.router import CapabilityRouter
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -39,12 +42,15 @@ class Orchestrator:
         models: dict[str, ChatModel],
         embedder: Embedder,
         router: Router,
+        toolbox: CapabilityToolbox | None = None,
     ) -> None:
         self.config = config
         self.graph = graph
         self.models = models
         self.embedder = embedder
         self.router = router
+        self.toolbox = toolbox
+        self._runs = RunStore()
 
     @classmethod
     def from_config(
@@ -54,17 +60,30 @@ class Orchestrator:
         graph: str = "wide",
         embedder: Embedder | None = None,
         router: Router | None = None,
+        capabilities: CapabilityRouter | CapabilityToolbox | None = None,
+        tools: dict[str, Any] | None = None,
     ) -> Orchestrator:
-        """Build everything the config names; unknown models or missing packages fail here."""
+        """Build everything the config names; unknown models or missing packages fail here.
+        `capabilities` (a capability router, or a `CapabilityToolbox` with its policy and
+        limits) lets sub-queries be routed to tools; `tools` maps capability ids to callables."""
+        from orchestrator.agents.toolbox import make_toolbox
         from orchestrator.embeddings.embedders import make_embedder
         from orchestrator.graph.loading import load_graph
         from orchestrator.llm.boundary import make_chat_model
+        from orchestrator.routing.shipped import default_router
 
         cfg = config if isinstance(config, Config) else load_config(config)
         models: dict[str, ChatModel] = {m.id: make_chat_model(m) for m in cfg.models}
         embedder = embedder or make_embedder(cfg.embedder.name)
-        router = router or _default_router(cfg, embedder)
-        return cls(cfg, graph=load_graph(graph), models=models, embedder=embedder, router=router)
+        router = router or default_router(cfg, embedder)
+        toolbox = make_toolbox(capabilities, embedder, tools)
+        parts: dict[str, Any] = {
+            "models": models,
+            "embedder": embedder,
+            "router": router,
+            "toolbox": toolbox,
+        }
+        return cls(cfg, graph=load_graph(graph), **parts)
 
     def _context(
         self,
@@ -92,6 +111,7 @@ class Orchestrator:
             budget_tokens=budget_tokens,
             seed=seed,
             stream_tokens=stream_tokens,
+            toolbox=self.toolbox.for_run() if self.toolbox else None,
         )
         ctx.aggregator = make_aggregator(cfg.graph.aggregator, judge=ctx.judge)
         return ctx
@@ -144,37 +164,52 @@ class Orchestrator:
         }
 
     async def aresume(
-        self, run_id: str, *, store: str | Path, on_event: EventHandler | None = None
+        self,
+        run_id: str,
+        *,
+        store: str | Path | None = None,
+        on_event: EventHandler | None = None,
+        approve: bool | None = None,
     ) -> Answer:
-        """Finish an interrupted run: completed model calls are not made again."""
-        async with checkpointer(store) as saver:
+        """Finish an interrupted run: completed model calls and tool steps are not made again.
+        A run paused for approval goes on with `approve=True` (the pending call runs) or
+        `False` (refused, recorded, the sub-query answered without it). Without `store`, a
+        run paused in this orchestrator's memory."""
+        run = _Run(run_id, on_event, store)
+        async with self._runs.open(store, self.toolbox is not None) as saver:
+            if saver is None:
+                raise InputError("resume needs the run's store (a SQLite file)")
             graph = self.graph.copy(update={"checkpointer": saver})
             snapshot = await graph.aget_state({"configurable": {"thread_id": run_id}})
         values = snapshot.values
         if not values:
-            raise InputError(f"no run {run_id!r} in {store}")
-        spent = [*values.get("calls", []), *values.get("samples", [])]
+            raise InputError(f"no run {run_id!r} in {store or 'memory'}")
         ctx = self._context(
             values.get("width"),
-            spent,
+            spent_of(values),
             values.get("depth"),
             values.get("budget_tokens"),
             values.get("seed", 0),
             on_event is not None,
         )
-        return await self._execute(_Run(run_id, on_event, store), None, ctx)
+        return await self._execute(run, resume_input(approve), ctx)
 
-    async def _execute(self, run: _Run, inputs: dict[str, Any] | None, ctx: RunContext) -> Answer:
+    async def _execute(self, run: _Run, inputs: Any, ctx: RunContext) -> Answer:
+        """Run to the end or to a pause; the tools the run started stop with it."""
         started = time.perf_counter()
         # No run id: the ambient config of the LangGraph node that awaits this run.
         config = {"configurable": {"thread_id": run.run_id}} if run.run_id else None
-        if run.store is None:
-            state = await self._stream(self.graph, inputs, config, ctx, run)
-        else:
-            async with checkpointer(run.store) as saver:
-                graph = self.graph.copy(update={"checkpointer": saver})
-                await self._stream(graph, inputs, config, ctx, run)
-                state = dict((await graph.aget_state(config)).values)
+        try:
+            async with self._runs.open(run.store, bool(self.toolbox and run.run_id)) as saver:
+                if saver is None:
+                    state = await self._stream(self.graph, inputs, config, ctx, run)
+                else:
+                    graph = self.graph.copy(update={"checkpointer": saver})
+                    await self._stream(graph, inputs, config, ctx, run)
+                    state = paused_state(await graph.aget_state(config))
+        finally:
+            if ctx.toolbox is not None:
+                await ctx.toolbox.close()
         return answer_from_state(state, time.perf_counter() - started, run.run_id)
 
     async def _stream(
@@ -199,7 +234,7 @@ class Orchestrator:
                     stream_mode=modes,
                     **durable,
                 ):
-                    if mode == "values":
+                    if mode == "values" and "__interrupt__" not in chunk:
                         state = chunk
                     elif run.on_event is not None:
                         run.on_event(chunk)
@@ -224,9 +259,8 @@ class Orchestrator:
             raise InputError(f"alpha must be in [0, 1], got {alpha}")
         cfg = self.config.amended(router=None if alpha is None else {"alpha": alpha})
         compiled = self.graph if graph is None else load_graph(graph)
-        return Orchestrator(
-            cfg, graph=compiled, models=self.models, embedder=self.embedder, router=self.router
-        )
+        parts = {k: getattr(self, k) for k in ("models", "embedder", "router", "toolbox")}
+        return Orchestrator(cfg, graph=compiled, **parts)
 
     def as_subgraph(self, *, name: str = "orchestrator") -> MessagesGraph:
         """A compiled LangGraph graph over `messages`, to add as a node of your own graph."""
@@ -248,17 +282,6 @@ class _Run:
     store: str | Path | None
 
 
-@asynccontextmanager
-async def checkpointer(store: str | Path) -> AsyncIterator[Any]:
-    """A SQLite checkpointer in autocommit mode: a cancelled run cannot leave a write
-    transaction open that would lock the file for the resume."""
-    import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    async with aiosqlite.connect(str(store), isolation_level=None) as conn:
-        yield AsyncSqliteSaver(conn)
-
-
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -273,26 +296,3 @@ def check_question(question: str, config: Config, width: int | None = None) -> s
         raise InputError(f"the question is {len(text)} characters long; the limit is {limit}")
     check_shape(width=width)
     return text
-
-
-SHIPPED_ROUTER = Path(__file__).parent / "data" / "local_router"
-
-
-def _default_router(cfg: Config, embedder: Embedder) -> Router:
-    """The configured router artifact; else the shipped one when it covers the pool (the
-    embedded local models); else always the default model."""
-    from orchestrator.routing.artifact import load_router
-    from orchestrator.routing.router import FixedRouter
-
-    if cfg.router.path:
-        router = load_router(
-            cfg.router.path, embedder_name=embedder.name, embedder_dim=embedder.dim
-        )
-    elif (SHIPPED_ROUTER / "router.json").is_file() and embedder.name == "all-MiniLM-L6-v2":
-        router = load_router(SHIPPED_ROUTER, embedder_name=embedder.name)
-    else:
-        return FixedRouter(cfg.default_model, cfg.embedder.name)
-    missing = sorted(set(router.models) - set(cfg.model_ids))
-    if missing and cfg.router.path:
-        raise ConfigError(f"router {cfg.router.path} routes to {missing}, not in the model pool")
-    return router if not missing else FixedRouter(cfg.default_model, cfg.embedder.name)

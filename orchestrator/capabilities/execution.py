@@ -79,7 +79,9 @@ class ToolRuntime:
     ) -> ToolResult:
         """Fill the arguments with `model` (not asked when the schema takes none, nor for a
         schemaless agent or graph, which take `request` itself), then `call`."""
-        filled = await self._arguments(capability, request, model, facts, max_tokens)
+        filled = await self.fill(
+            capability, request, model=model, facts=facts, max_tokens=max_tokens
+        )
         if filled.error is not None:
             return _record(capability, None, error=filled.error, calls=filled.completions)
         result = await self.call(capability, filled.arguments or {}, request=request)
@@ -112,14 +114,16 @@ class ToolRuntime:
         latency = time.perf_counter() - started
         return _record(capability, arguments, error=error, cost=cost, latency=latency)
 
-    async def _arguments(
+    async def fill(
         self,
         capability: Capability,
         request: str,
-        model: ChatModel | None,
-        facts: str,
-        max_tokens: int,
+        *,
+        model: ChatModel | None = None,
+        facts: str = "",
+        max_tokens: int = 256,
     ) -> Filled:
+        """The step's arguments, not yet run (so that a person can approve them first)."""
         if capability.kind in TAKES_REQUEST and not capability.parameters:
             return Filled({}, None, ())
         if not schema_of(capability).get("properties"):

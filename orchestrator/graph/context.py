@@ -12,6 +12,7 @@ from orchestrator.config import Config
 from orchestrator.errors import BudgetExhausted
 from orchestrator.graph.budget import Budget
 from orchestrator.graph.state import CallRecord
+from orchestrator.graph.toolbox import Toolbox
 from orchestrator.protocols import (
     Aggregator,
     ChatModel,
@@ -21,6 +22,8 @@ from orchestrator.protocols import (
     Message,
     Router,
     TextSink,
+    ToolChoice,
+    ToolSpec,
 )
 
 
@@ -40,6 +43,7 @@ class RunContext:
     budget_tokens: int | None = None
     stream_tokens: bool = False  # stream the synthesis text as `token` events
     side_calls: list[CallRecord] = field(default_factory=list)
+    toolbox: Toolbox | None = None  # capabilities a sub-query may be routed to
 
     def __post_init__(self) -> None:
         # Model calls in flight are capped here rather than by LangGraph's max_concurrency,
@@ -71,8 +75,11 @@ class RunContext:
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
     ) -> Completion:
         """One metered model call: reserve the worst case, call, settle the actual cost."""
+        extra: dict[str, Any] = {"tools": tools, "tool_choice": tool_choice} if tools else {}
         async with self.slots:
             reservation = self.budget.reserve(self.config.model(model_id), messages, max_tokens)
             completion = None
@@ -84,6 +91,7 @@ class RunContext:
                     seed=seed,
                     json_mode=json_mode,
                     on_text=on_text,
+                    **extra,  # only when asked: not every ChatModel takes tools
                 )
             finally:
                 self.budget.settle(reservation, completion)

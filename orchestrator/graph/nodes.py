@@ -15,10 +15,18 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from orchestrator.errors import BudgetExhausted, ConfigError, PlanningError, ProviderError
+from orchestrator.graph.acting import act, approve, capability_route, offered_block, tool_block
 from orchestrator.graph.context import RunContext, call_record
 from orchestrator.graph.depth import deepen, long_chain
 from orchestrator.graph.evidence import paragraphs_of, top_paragraphs
-from orchestrator.graph.planning import SubQuery, parse_plan, ready_subqueries, resolve, whole
+from orchestrator.graph.planning import (
+    SubQuery,
+    known_facts,
+    parse_plan,
+    ready_subqueries,
+    resolve,
+    whole,
+)
 from orchestrator.graph.sampling import sample, sample_seed
 from orchestrator.graph.shape import SPLITS, Shape, divide
 from orchestrator.graph.state import (
@@ -32,10 +40,12 @@ from orchestrator.graph.synthesis import conclude, synthesize
 from orchestrator.prompts import render
 
 __all__ = [
+    "act",
     "after_plan",
     "aggregate",
     "allocate",
     "allocator",
+    "approve",
     "conclude",
     "deepen",
     "direct",
@@ -68,9 +78,10 @@ async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any
         runtime.stream_writer({"event": "plan", "plan": whole(question), "attempt": 0})
         return {"plan": whole(question)}
     model = ctx.planner_model
-    messages = render("plan", question=question, max_subqueries=ctx.config.graph.max_subqueries)
-    calls = []
-    error = ""
+    offers, offered = offered_block(ctx.toolbox, question)
+    limit = ctx.config.graph.max_subqueries
+    messages = render("plan", question=question, max_subqueries=limit, capabilities=offers)
+    calls, error = [], ""
     for attempt in range(2):
         try:
             completion = await ctx.call(
@@ -82,7 +93,7 @@ async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any
             return {"calls": calls, "status": status, "error": f"planning failed: {exc}"}
         calls.append(call_record("plan", model, completion))
         try:
-            subqueries = parse_plan(completion.text, ctx.config.graph.max_subqueries, question)
+            subqueries = parse_plan(completion.text, limit, question, offered)
         except PlanningError as exc:
             error = str(exc)
             retry = render("plan_retry", error=error)
@@ -101,7 +112,9 @@ def after_plan(state: GraphState) -> str:
 
 
 async def route(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Embed every sub-query in one batch and ask the router for each."""
+    """Embed every sub-query in one batch and ask the router for each; with a toolbox, also
+    ask it whether the sub-query goes to a capability (the model then reasons over its
+    result) and why."""
     ctx = runtime.context
     plan_ = state["plan"]
     vectors = ctx.embedder.embed([sq["question"] for sq in plan_])
@@ -120,6 +133,8 @@ async def route(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, An
             "clusters": decision.clusters,
             "weights": decision.weights,
         }
+        if (choice := capability_route(ctx.toolbox, sq)) is not None:
+            routes[sq["id"]]["capability"] = choice
         runtime.stream_writer({"event": "route", **routes[sq["id"]]})
     return {"routes": routes}
 
@@ -157,14 +172,6 @@ def _asked(sq: SubQuery, state: GraphState) -> tuple[SubQuery, str]:
     paragraphs = paragraphs_of(context)
     chosen = "\n\n".join(paragraphs[i] for i in record["paragraphs"] if i < len(paragraphs))
     return {**sq, "question": record["question"]}, chosen
-
-
-def _facts(sq: SubQuery, steps: dict[str, StepRecord], plan_: list[SubQuery]) -> str:
-    if not sq["depends_on"]:
-        return ""
-    questions = {s["id"]: s["question"] for s in plan_}
-    lines = [f"- {d} ({questions[d]}): {steps[d]['answer'] or 'unknown'}" for d in sq["depends_on"]]
-    return "Facts found in earlier steps:\n" + "\n".join(lines) + "\n\n"
 
 
 def _fixed(split: str, ctx: RunContext) -> Shape:
@@ -221,10 +228,12 @@ def schedule(state: GraphState, runtime: Runtime[RunContext]) -> Any:
     if not ready:
         return "synthesize"
     index = {sq["id"]: i for i, sq in enumerate(plan_)}
+    answers = {i: s["answer"] for i, s in steps.items()}
+    tools = state.get("tools") or {}
     tasks = []
     for sq in ready:
         asked, context = _asked(sq, state)
-        facts = _facts(sq, steps, plan_)
+        facts = tool_block(tools.get(sq["id"])) + known_facts(sq, plan_, answers)
         route_ = state["routes"][sq["id"]]
         for k in range(ctx.width):
             seed = sample_seed(ctx.seed, index[sq["id"]], k)

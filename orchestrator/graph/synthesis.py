@@ -10,6 +10,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from orchestrator.errors import BudgetExhausted, ProviderError
+from orchestrator.graph.acting import tool_line
 from orchestrator.graph.aggregation import extract_answer, has_answer_line, short_form
 from orchestrator.graph.context import RunContext, call_record, token_sink
 from orchestrator.graph.evidence import paragraphs_of, supporting_sentence
@@ -88,12 +89,15 @@ def _support(state: GraphState, ctx: RunContext) -> dict[str, str]:
 
 def _synthesis_prompt(state: GraphState, support: dict[str, str]) -> list[Message]:
     steps, asked = state.get("steps", {}), state.get("evidence") or {}
+    tools = state.get("tools") or {}
     lines = []
     for sq in state["plan"]:
         question = asked[sq["id"]]["question"] if sq["id"] in asked else sq["question"]
         lines.append(f"{sq['id']}. {question} -> {steps[sq['id']]['answer'] or 'unknown'}")
         if sq["id"] in support:
             lines.append(f"   (supported by: {support[sq['id']]})")
+        if line := tool_line(tools.get(sq["id"])):
+            lines.append(line)
     subanswers = fence_text("\n".join(lines))
     return render(
         "synthesize",
