@@ -215,12 +215,12 @@ class Orchestrator:
     async def _stream(
         self,
         graph: Any,
-        inputs: dict[str, Any] | None,
+        inputs: Any,  # the run's first state, None to go on, or a Command resuming it
         config: dict[str, Any] | None,
         ctx: RunContext,
         run: _Run,
     ) -> dict[str, Any]:
-        state: dict[str, Any] = dict(inputs or {})
+        state: dict[str, Any] = dict(inputs) if isinstance(inputs, dict) else {}
         # Checkpoint each step before the next starts where calls cost money.
         durable = {"durability": "sync"} if graph.checkpointer else {}
         # Inside a graph, LangGraph sends custom events to the parent only if we do not ask.

@@ -101,3 +101,23 @@ def test_ready_waves():
     )
     assert [sq["id"] for sq in ready_subqueries(plan, set())] == ["a", "c"]
     assert [sq["id"] for sq in ready_subqueries(plan, {"a", "c"})] == ["b"]
+
+
+def test_a_capability_mark_is_kept_only_when_it_was_offered():
+    reply = json.dumps(
+        {
+            "subqueries": [
+                {"id": "q1", "question": "What is 17.3% of 2,418?", "capability": "calculator"},
+                {"id": "q2", "question": "Email #1 to Ada.", "capability": "send_email"},
+            ]
+        }
+    )
+    plan = parse_plan(reply, 4, "Q", offered={"calculator", "search"})
+    assert plan[0]["capability"] == "calculator"
+    assert "capability" not in plan[1]  # never offered: the plan cannot name it
+    assert parse_plan(reply, 4, "Q") == [
+        {"id": "q1", "question": "What is 17.3% of 2,418?", "depends_on": []},
+        {"id": "q2", "question": "Email #1 to Ada.", "depends_on": ["q1"]},
+    ]
+    whole = parse_plan('{"decompose": false, "capability": "search"}', 4, "Q", {"search"})
+    assert whole == [{"id": "q1", "question": "Q", "depends_on": [], "capability": "search"}]
