@@ -4,6 +4,8 @@ a sub-query to a capability or to a model and says why, the tool runs once per s
 pauses the run until a person answers (also from a fresh orchestrator on the same store), and
 a failing tool or a refused capability leaves the other sub-queries to go on."""
 
+import json
+
 import pytest
 from support import EMAIL, PCT, SLOW, TURING, Outbox, kind_of, tool_responder
 from support import tool_orchestrator as orchestrator
@@ -146,3 +148,46 @@ async def test_a_capability_the_policy_denies_is_never_offered_nor_run(scripted)
     route = answer.steps[0].capability
     assert route["denied"] == {"send_email": "denied by 'side-effects'"}
     assert route["capability"] is None and answer.steps[0].answer == "Cambridge"
+
+
+RUN_IN_A_PROCESS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from support import EMAIL, Outbox, tool_orchestrator, tool_responder
+from orchestrator.llm.boundary import register_engine
+from orchestrator.testing.scripted import ScriptedEngine
+
+register_engine("scripted", ScriptedEngine(tool_responder({"decompose": False})))
+orch = tool_orchestrator(Outbox(sys.argv[2]), approval=True)
+if len(sys.argv) == 4:
+    answer = orch.ask(EMAIL, store=sys.argv[3])
+else:
+    answer = orch.resume(sys.argv[4], store=sys.argv[3], approve=True)
+print(json.dumps({"status": answer.status, "run_id": answer.run_id, "pending": answer.pending}))
+"""
+
+
+@pytest.mark.slow  # two fresh interpreters: about 25 s on a loaded machine
+def test_a_paused_run_is_resumed_in_another_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests, root = Path(__file__).resolve().parents[1], Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    sent, store = tmp_path / "sent.txt", tmp_path / "runs.sqlite"
+
+    def run(*extra: str) -> dict:
+        command = [sys.executable, "-c", RUN_IN_A_PROCESS, str(tests), str(sent), str(store)]
+        done = subprocess.run(
+            [*command, *extra], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    paused = run()
+    assert paused["status"] == "interrupted" and paused["pending"]["capability"] == "send_email"
+    assert not sent.exists()
+    finished = run(paused["run_id"])
+    assert finished["status"] == "ok" and sent.read_text() == "ada@example.org\n"
