@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object, no progress")
     ask.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run")
     ask.add_argument("--runs", help=f"SQLite file of checkpointed runs (default: {RUNS_HINT})")
+    ask.add_argument(
+        "--approve",
+        choices=("all", "none"),
+        help="answer every tool call that needs approval (default: ask on the terminal)",
+    )
     ask.set_defaults(func=_ask)
     config = sub.add_parser("config", help="show or validate configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -110,6 +115,18 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _run(
+    orchestrator: Any, args: argparse.Namespace, run_id: str, store: str, on_event: Any
+) -> Any:
+    from orchestrator.cli.approval import settle
+
+    def resume(approve: bool | None) -> Any:
+        return orchestrator.resume(run_id, store=store, on_event=on_event, approve=approve)
+
+    first = _first(orchestrator, args, run_id, store, on_event)
+    return settle(first, resume, args.approve)
+
+
+def _first(
     orchestrator: Any, args: argparse.Namespace, run_id: str, store: str, on_event: Any
 ) -> Any:
     if args.resume:
