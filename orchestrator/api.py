@@ -207,6 +207,7 @@ class Orchestrator:
                     graph = self.graph.copy(update={"checkpointer": saver})
                     await self._stream(graph, inputs, config, ctx, run)
                     state = paused_state(await graph.aget_state(config))
+                    await self._runs.release(saver, run.run_id, state)
         finally:
             if ctx.toolbox is not None:
                 await ctx.toolbox.close()

@@ -42,6 +42,11 @@ class RunStore:
         else:
             yield None
 
+    async def release(self, saver: Any, run_id: str | None, state: dict[str, Any]) -> None:
+        """Forget a finished run kept in memory (a paused one stays, to be resumed)."""
+        if saver is self.memory and run_id and state.get("status") != "interrupted":
+            await saver.adelete_thread(run_id)
+
 
 def paused_state(snapshot: Any) -> dict[str, Any]:
     """A run's state from its last checkpoint; a run waiting at an `interrupt()` has status

@@ -11,6 +11,7 @@ from support import EMAIL, PCT, SLOW, TURING, Outbox, kind_of, tool_responder
 from support import tool_orchestrator as orchestrator
 
 from orchestrator.capabilities import Policy
+from orchestrator.errors import InputError
 
 
 def one(question, capability=None):
@@ -108,6 +109,8 @@ async def test_a_refused_call_is_recorded_and_the_subquery_answered_without_it(s
     )
     (sample,) = samples_of(engine, EMAIL)
     assert "gave no result (a person did not approve the call): answer without it" in sample.prompt
+    with pytest.raises(InputError, match="no run"):  # a finished run is not kept in memory
+        await orch.aresume(paused.run_id, approve=True)
 
 
 async def test_a_tool_timing_out_is_an_error_record_while_the_other_branch_finishes(scripted):
