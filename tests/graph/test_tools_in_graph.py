@@ -194,3 +194,20 @@ def test_a_paused_run_is_resumed_in_another_process(tmp_path):
     assert not sent.exists()
     finished = run(paused["run_id"])
     assert finished["status"] == "ok" and sent.read_text() == "ada@example.org\n"
+
+
+async def test_two_calls_waiting_are_asked_about_one_after_the_other(scripted, tmp_path):
+    second = "Send an email to Bob as well."
+    plan = {"subqueries": [{"id": "q1", "question": EMAIL}, {"id": "q2", "question": second}]}
+    arguments = {"send_email": {"to": "someone@example.org"}}
+    scripted(tool_responder(plan, arguments))
+    store, outbox = tmp_path / "runs.sqlite", Outbox()
+    orch = orchestrator(outbox, approval=True)
+    first = await orch.aask(f"{EMAIL} {second}", store=store)
+    assert first.pending["subquery_id"] == "q1"
+    then = await orch.aresume(first.run_id, store=store, approve=True)
+    assert then.status == "interrupted" and then.pending["subquery_id"] == "q2"
+    assert outbox.sent == []  # the approved call waits for the other answer
+    done = await orch.aresume(first.run_id, store=store, approve=False)
+    assert outbox.sent == ["someone@example.org"] and done.status == "ok"
+    assert [s.tool.status for s in done.steps] == ["ok", "refused"]
