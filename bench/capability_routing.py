@@ -50,7 +50,7 @@ from orchestrator.embeddings.store import DiskCachedEmbedder
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "tools"
 CACHE = HERE.parent / ".cache" / "embeddings"
-COLUMNS = ("top-1", "recall@5", "multi", "abstain", "right", "route ms", "fit s")
+COLUMNS = ("top-1", "rank-1", "recall@5", "multi", "abstain", "right", "route ms", "fit s")
 
 
 def table(title: str, rows: dict[str, list[Scores]]) -> None:
@@ -201,8 +201,9 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--parts", default="quality,cold,growth,speed")
     parser.add_argument("--smoke", action="store_true", help="bench/smoke/tools, hashing embedder")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="embedding cache folder")
     args = parser.parse_args()
-    data_dir, cache, sizes, labelled_n = DATA, CACHE, [10_000, 100_000], 20_000
+    data_dir, cache, sizes, labelled_n = DATA, args.cache, [10_000, 100_000], 20_000
     if args.smoke:
         args.seeds, args.embedders = 1, smoke.EMBEDDER
         data_dir, cache, sizes, labelled_n = smoke.HERE / "tools", smoke.scratch(), [5_000], 2_000

@@ -18,7 +18,7 @@ from orchestrator.capabilities.loaders import (
     normalise_schema,
 )
 from orchestrator.capabilities.mcp_tools import list_mcp, load_mcp
-from orchestrator.capabilities.policy import Policy, parse_pin
+from orchestrator.capabilities.policy import Policy, parse_pin, policy_from_config
 from orchestrator.capabilities.registry import Registry
 from orchestrator.capabilities.router import DEFAULT_METHOD, METHODS, CapabilityRouter
 from orchestrator.capability import Capability, Location
@@ -45,4 +45,5 @@ __all__ = [
     "load_toml",
     "normalise_schema",
     "parse_pin",
+    "policy_from_config",
 ]

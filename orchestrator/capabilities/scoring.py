@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "mix": 0.5,  # warm capabilities: (1 - mix) * desc + mix * centroid
     "vote_weight": 0.5,  # + vote_weight * vote
     "lexical_weight": 0.2,  # hybrid: + lexical_weight * lexical
+    "residual": 1.0,  # rank 2 from the query less this share of its projection on rank 1
     "exact_below": EXACT_BELOW,  # rows; an approximate index above
 }
 
@@ -73,6 +74,7 @@ class Tables:
     labelled: Rows
     centroids: Matrix
     warm: Bools
+    mean: Matrix  # the mean description row: a query's mean cosine over them is query @ mean
     lexical: Lexical | None = None
 
 
@@ -94,7 +96,18 @@ def build_tables(
     centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-9), 0.0).astype(np.float32)
     warm = np.bincount(labelled[1], minlength=n_caps) > 0
     lexical = Lexical(documents) if documents is not None else None
-    return Tables(n_caps, desc_rows, labelled_rows, centroids, warm, lexical)
+    mean = desc_rows.vectors.mean(axis=0)
+    return Tables(n_caps, desc_rows, labelled_rows, centroids, warm, mean, lexical)
+
+
+def lexical_documents(
+    capabilities: Sequence[Capability], owners: Ints, texts: Sequence[str]
+) -> list[str]:
+    """BM25's document per capability: its text, examples and labelled queries (`texts`)."""
+    docs = [[c.text(), *c.examples] for c in capabilities]
+    for owner, text in zip(owners, texts, strict=True):
+        docs[int(owner)].append(text)
+    return ["\n".join(d) for d in docs]
 
 
 def grow(tables: Tables, vectors: Matrix, owners: Ints, count: int) -> None:
@@ -104,6 +117,7 @@ def grow(tables: Tables, vectors: Matrix, owners: Ints, count: int) -> None:
     new = np.zeros((count, tables.centroids.shape[1]), dtype=np.float32)
     tables.centroids = np.concatenate([tables.centroids, new])
     tables.warm = np.concatenate([tables.warm, np.zeros(count, dtype=bool)])
+    tables.mean = tables.desc.vectors.mean(axis=0)
 
 
 @dataclass
@@ -180,6 +194,41 @@ def combine(method: str, p: Parts, shift: float, options: dict[str, Any]) -> Mat
     if method in ("blend", "hybrid"):
         return scores.astype(np.float32, copy=False)
     raise ValueError(f"unknown method {method!r}: one of {', '.join(METHODS)}")
+
+
+def residual(tables: Tables, queries: Matrix, tops: Ints, alpha: float) -> Matrix:
+    """Each query with `alpha` of its projection on its top capability removed (its centroid
+    where warm, else its first description row), renormalised: what a second capability
+    would have to serve (a two-tool request's other half)."""
+    first = np.searchsorted(tables.desc.owners, tops)
+    warm = tables.warm[tops][:, None]
+    anchors = np.where(warm, tables.centroids[tops], tables.desc.vectors[first])
+    along = np.sum(queries * anchors, axis=1, keepdims=True)
+    rest = queries - alpha * along * anchors
+    norms = np.linalg.norm(rest, axis=1, keepdims=True)
+    unit: Matrix = (rest / np.maximum(norms, 1e-9)).astype(np.float32)
+    return unit
+
+
+def _shortlist(tables: Tables, options: dict[str, Any], vector: Matrix, top_k: int) -> Ints:
+    near = tables.desc.owners[tables.desc.nearest(vector, max(64, 8 * top_k))]
+    votes = tables.labelled.owners[tables.labelled.nearest(vector, 4 * int(options["k"]))]
+    return np.unique(np.concatenate([near, votes]))
+
+
+def narrow(
+    tables: Tables, options: dict[str, Any], vector: Matrix, pool: Ints | None, top_k: int
+) -> Ints:
+    """The capabilities to score: the pool (None: all), or a shortlist of it where it is big
+    (the approximate index's nearest description rows and labelled queries' owners)."""
+    size = tables.n_caps if pool is None else pool.size
+    if not tables.desc.approximate or size < int(options["exact_below"]):
+        return np.arange(size, dtype=np.int64) if pool is None else pool
+    shortlist = _shortlist(tables, options, vector, top_k)
+    if pool is None:
+        return shortlist
+    kept = shortlist[np.isin(shortlist, pool)]
+    return kept if kept.size >= top_k else pool  # too few allowed: scan the allowed set
 
 
 def options_for(method: str, options: dict[str, Any]) -> dict[str, Any]:
