@@ -14,7 +14,7 @@ from orchestrator.errors import InputError, RouterArtifactError
 
 FORMAT = 2  # 2: abstention models replace the top-score threshold
 HEADER = "capability_router.json"
-ARRAYS = ("desc_vectors", "desc_owners", "labelled_vectors", "labelled_owners")
+ARRAYS = ("desc_vectors", "desc_owners", "labelled_vectors", "labelled_owners", "labelled_multi")
 
 
 def write(directory: str | Path, header: dict[str, Any], arrays: Sequence[np.ndarray]) -> Path:

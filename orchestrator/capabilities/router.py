@@ -24,6 +24,8 @@ from orchestrator.capabilities.index import Ints, Matrix
 from orchestrator.capabilities.scoring import (
     DEFAULT_METHOD,
     METHODS,
+    Bools,
+    LabelledRows,
     Tables,
     build_tables,
     combine,
@@ -33,7 +35,7 @@ from orchestrator.capabilities.scoring import (
     narrow,
     options_for,
     parts,
-    residual,
+    second_place,
 )
 from orchestrator.capability import Capability
 from orchestrator.errors import InputError
@@ -42,6 +44,7 @@ __all__ = ["DEFAULT_METHOD", "METHODS", "CapabilityRouter"]
 
 Embed = Callable[[list[str]], np.ndarray]
 NONE: Ints = np.zeros(0, dtype=np.int64)
+SAVED = ("embedder_name", "dim", "method", "options", "shift")  # attributes in the header
 
 
 class CapabilityRouter:
@@ -56,7 +59,7 @@ class CapabilityRouter:
         method: str,
         options: dict[str, Any],
         desc: tuple[Matrix, Ints],
-        labelled: tuple[Matrix, Ints],
+        labelled: tuple[Matrix, Ints, Bools],
         labelled_texts: Sequence[str],
         shift: float = 0.0,
         abstention: dict[str, Confidence] | None = None,
@@ -79,7 +82,7 @@ class CapabilityRouter:
             self._by_id.setdefault(c.id, []).append(i)
         self._groups = confidence.name_groups(self.capabilities)
 
-    def _build(self, labelled: tuple[Matrix, Ints], texts: Sequence[str]) -> Tables:
+    def _build(self, labelled: tuple[Matrix, Ints, Bools], texts: Sequence[str]) -> Tables:
         lexical = self.method == "hybrid"
         documents = lexical_documents(self.capabilities, labelled[1], texts) if lexical else None
         exact_below = int(self.options["exact_below"])
@@ -109,7 +112,7 @@ class CapabilityRouter:
             method=method,
             options=options,
             desc=desc,
-            labelled=(np.zeros((0, dim), np.float32), NONE),
+            labelled=(np.zeros((0, dim), np.float32), NONE, np.zeros(0, dtype=bool)),
             labelled_texts=[],
         )
         if labelled:
@@ -121,25 +124,29 @@ class CapabilityRouter:
         vectors = np.asarray(embed(texts), dtype=np.float32)
         owners = [self._ids(q.relevant) for q in labelled]
         pools = [None if q.candidates is None else self._ids(q.candidates) for q in labelled]
-        data = Labelled(vectors, texts, owners, pools)
         query_of = np.repeat(np.arange(len(labelled)), [o.size for o in owners])
         row_owner = np.concatenate([NONE, *owners]).astype(np.int64)
+        several = np.array([o.size > 1 for o in owners], dtype=bool)
 
-        def rows(train: Sequence[int], cold: set[int]) -> tuple[Matrix, Ints, list[str]]:
+        def rows(train: Sequence[int], cold: set[int]) -> tuple[LabelledRows, list[str]]:
             keep = np.isin(query_of, np.asarray(train, dtype=np.int64))
             keep &= ~np.isin(row_owner, np.asarray(sorted(cold), dtype=np.int64))
-            return vectors[query_of[keep]], row_owner[keep], [texts[q] for q in query_of[keep]]
+            kept = query_of[keep]
+            return (vectors[kept], row_owner[keep], several[kept]), [texts[q] for q in kept]
 
         def build(train: Sequence[int], cold: set[int]) -> Tables:
-            matrix, owner, row_texts = rows(train, cold)
-            return self._build((matrix, owner), row_texts)
+            return self._build(*rows(train, cold))
 
         fitted = calibrate(
-            data, build, row_owner.tolist(), self.method, self.options, self._features
+            Labelled(vectors, texts, owners, pools),
+            build,
+            row_owner.tolist(),
+            self.method,
+            self.options,
+            self._features,
         )
         self.shift, self.abstention = fitted.shift, fitted.confidence
-        matrix, owner, row_texts = rows(range(len(labelled)), set())
-        self._labelled, self._labelled_texts = (matrix, owner), row_texts
+        self._labelled, self._labelled_texts = rows(range(len(labelled)), set())
         self.tables = self._build(self._labelled, self._labelled_texts)
 
     def _ids(self, ids: Sequence[str]) -> Ints:
@@ -206,14 +213,10 @@ class CapabilityRouter:
     def _second(
         self, queries: Matrix, scores: Matrix, caps: Ints, texts: list[str], top_k: int
     ) -> Ints:
-        """Rank 2: the best for what rank 1 leaves unexplained (scoring.residual); -1: none."""
-        alpha = float(self.options["residual"])
-        if alpha <= 0 or top_k < 2 or caps.size < 2:
-            return np.full(len(scores), -1, dtype=np.int64)
-        best = scores.argmax(axis=1)
-        again = self._scores(residual(self.tables, queries, caps[best], alpha), caps, texts)
-        again[np.arange(len(best)), best] = -np.inf
-        return np.asarray(again.argmax(axis=1), dtype=np.int64)
+        def score(vectors: Matrix) -> Matrix:
+            return self._scores(vectors, caps, texts)
+
+        return second_place(self.tables, self.options, score, (queries, scores, caps), top_k)
 
     def _scores(self, queries: Matrix, caps: Ints, texts: list[str]) -> Matrix:
         p = parts(self.tables, queries, caps, self.options, texts)
@@ -267,11 +270,7 @@ class CapabilityRouter:
     def save(self, directory: str | Path) -> Path:
         """Write the artifact; returns the JSON file's path."""
         header = {
-            "embedder_name": self.embedder_name,
-            "dim": self.dim,
-            "method": self.method,
-            "options": self.options,
-            "shift": self.shift,
+            **{name: getattr(self, name) for name in SAVED},
             "abstention": {k: m.to_json() for k, m in self.abstention.items()},
             "capabilities": [c.model_dump(mode="json") for c in self.capabilities],
             "labelled_texts": self._labelled_texts,
@@ -287,12 +286,14 @@ class CapabilityRouter:
         artifact.check_embedder(header, embedder_name, dim, str(directory))
         return cls(
             [Capability.model_validate(c) for c in header["capabilities"]],
-            embedder_name=header["embedder_name"],
+            **{name: header[name] for name in ("embedder_name", "method", "options")},
             dim=int(header["dim"]),
-            method=header["method"],
-            options=header["options"],
             desc=(arrays["desc_vectors"], arrays["desc_owners"]),
-            labelled=(arrays["labelled_vectors"], arrays["labelled_owners"]),
+            labelled=(
+                arrays["labelled_vectors"],
+                arrays["labelled_owners"],
+                arrays["labelled_multi"],
+            ),
             labelled_texts=header["labelled_texts"],
             shift=float(header["shift"]),
             abstention=confidence.from_header(header.get("abstention", {})),

@@ -196,3 +196,19 @@ def test_approximate_index_agrees_with_exact_scan() -> None:
         ids = [r.id for r in approximate.route(q, "q", allowed=allowed).ranked]
         assert ids and all(f"{i}@0" in allowed for i in ids)
         assert ids[0] == exact.route(q, "q", allowed=allowed).ranked[0].id
+
+
+def test_labelled_pairs_vote_for_the_second_place() -> None:
+    """A labelled two-capability query votes for both: its partner comes second."""
+    pair = LabelledQuery(query="rain forecast then send mail", relevant=("weather", "email"))
+    labelled = [*OTHERS, pair]
+    text = "rain forecast sunny"
+    alone = CapabilityRouter.fit(
+        POOL, embed, embedder_name="axes", labelled=labelled, pair_weight=0
+    )
+    paired = CapabilityRouter.fit(
+        POOL, embed, embedder_name="axes", labelled=labelled, pair_weight=3.0
+    )
+    assert paired.tables.multi.owners.tolist() == [0, 2]  # the pair's rows: weather, email
+    assert route(alone, text)[:2] == ["weather", "calculator"]
+    assert route(paired, text)[:2] == ["weather", "email"]
