@@ -4,7 +4,8 @@ none that fits).
 
 Per embedder and method, seeded splits (MetaTool 80/20 within each tool, BFCL items 80/20):
 fit on the train part, route the held-out part, and print (mean ± half the range over seeds)
-top-1 (queries with one relevant capability), recall@5, for multi-capability queries the share
+top-1 (queries with one relevant capability, an abstention counting as a miss), rank-1 (the same
+by the ranking alone), recall@5, for multi-capability queries the share
 with all relevant in the top |relevant|, for `relevant: []` items the abstention rate, overall
 right-or-rightly-abstained, route latency per query (batched) and fit time. Then, for the
 default method: cold start (20% of MetaTool's tools keep only their descriptions), growth
@@ -13,6 +14,7 @@ default method: cold start (20% of MetaTool's tools keep only their descriptions
 labelled queries with cached vectors).
 
 Run: python bench/capability_routing.py [--seeds 3] [--embedders all-MiniLM-L6-v2,wordllama-256]
+     [--cache DIR]   # embedding cache (default .cache/embeddings beside bench/)
      python bench/capability_routing.py --smoke    # bench/smoke/tools: checks it runs
 """
 

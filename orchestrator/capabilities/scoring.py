@@ -26,7 +26,7 @@ Bools = npt.NDArray[np.bool_]
 LabelledRows = tuple[Matrix, Ints, Bools]  # vectors, owners, whether its query has several
 
 METHODS: tuple[str, ...] = ("blend", "hybrid", "knn", "centroid", "utterance-max", "description")
-DEFAULT_METHOD = "blend"
+DEFAULT_METHOD = "hybrid"
 DEFAULTS: dict[str, Any] = {
     "k": 10,  # neighbours in the vote
     "temperature": 0.05,  # softmax temperature of the vote's weights
