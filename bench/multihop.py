@@ -55,6 +55,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--context-sets", default=CONTEXT_SETS)
     p.add_argument("--closed-sets", default=CLOSED_SETS, help="'' to skip the second table")
     p.add_argument("--limit", type=int, default=100, help="questions a dataset (at most)")
+    p.add_argument("--offset", type=int, default=0, help="skip the first N of each dataset")
     p.add_argument("--graphs", default="single,wide,deep")
     p.add_argument("--model", default="default", help="default, or a model id for every role")
     p.add_argument("--width", type=int, default=1)
@@ -90,7 +91,8 @@ def _sets(args: argparse.Namespace) -> dict[str, list[str]]:
 
 
 def _questions(args: argparse.Namespace, datasets: list[str]) -> list[QARecord]:
-    return [q for d in datasets for q in read_qa(Path(args.data_dir) / f"{d}.jsonl", args.limit)]
+    read = (read_qa(Path(args.data_dir) / f"{d}.jsonl", args.offset + args.limit) for d in datasets)
+    return [q for records in read for q in records[args.offset :]]
 
 
 def _by(rows: list[dict], dataset: str, configuration: str) -> dict[str, dict]:
@@ -213,7 +215,8 @@ def main() -> None:
             smoke.scripted_engine()
         harness = Harness(config, make_embedder(config.embedder.name))
         asyncio.run(harness.run(records, configurations, log, on_row=_progress))
-    rows = log.rows()
+    asked = {(q.dataset, q.id) for q in records}
+    rows = [r for r in log.rows() if (r["dataset"], r["question_id"]) in asked]
     for name, datasets in sets.items():
         print(f"\n## {name}\n")
         _table(rows, datasets, keys)

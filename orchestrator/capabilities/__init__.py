@@ -25,7 +25,7 @@ from orchestrator.capabilities.loaders import (
 )
 from orchestrator.capabilities.mcp_sessions import McpSessions
 from orchestrator.capabilities.mcp_tools import list_mcp, load_mcp
-from orchestrator.capabilities.policy import Policy, parse_pin
+from orchestrator.capabilities.policy import Policy, parse_pin, policy_from_config
 from orchestrator.capabilities.registry import Registry
 from orchestrator.capabilities.router import DEFAULT_METHOD, METHODS, CapabilityRouter
 from orchestrator.capabilities.tool_result import ToolError, ToolResult
@@ -59,5 +59,6 @@ __all__ = [
     "load_toml",
     "normalise_schema",
     "parse_pin",
+    "policy_from_config",
     "tool_spec",
 ]
