@@ -64,8 +64,8 @@ class Orchestrator:
         tools: dict[str, Any] | None = None,
     ) -> Orchestrator:
         """Build everything the config names; unknown models or missing packages fail here.
-        `capabilities` (a capability router, or a `CapabilityToolbox` with its policy and
-        limits) lets sub-queries be routed to tools; `tools` maps capability ids to callables."""
+        `capabilities` (a capability router, else `[capability_router] artifact`; or a
+        `CapabilityToolbox`) routes sub-queries to tools; `tools` maps ids to callables."""
         from orchestrator.agents.toolbox import make_toolbox
         from orchestrator.embeddings.embedders import make_embedder
         from orchestrator.graph.loading import load_graph
@@ -76,7 +76,7 @@ class Orchestrator:
         models: dict[str, ChatModel] = {m.id: make_chat_model(m) for m in cfg.models}
         embedder = embedder or make_embedder(cfg.embedder.name)
         router = router or default_router(cfg, embedder)
-        toolbox = make_toolbox(capabilities, embedder, tools)
+        toolbox = make_toolbox(capabilities, embedder, tools, cfg.capability_router)
         parts: dict[str, Any] = {
             "models": models,
             "embedder": embedder,

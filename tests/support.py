@@ -247,7 +247,7 @@ def tool_orchestrator(
     outbox=None, *, approval=False, policy=None, timeout_s=2.0, width=1, **toolbox
 ) -> "Orchestrator":
     """A scripted pool whose sub-queries may go to the four capabilities above: the router
-    abstains below 0.5 (what a calibrated threshold does) and offers the planner two."""
+    abstains below a score of 0.5 and offers the planner two."""
     from orchestrator.agents.toolbox import CapabilityToolbox
     from orchestrator.api import Orchestrator
     from orchestrator.capabilities import CapabilityRouter, Policy
@@ -257,7 +257,6 @@ def tool_orchestrator(
     router = CapabilityRouter.fit(
         tool_capabilities(approval), embedder.embed, embedder_name=embedder.name
     )
-    router.threshold = 0.5  # as calibrated: below it the router abstains
     box = CapabilityToolbox(
         router,
         embedder,
@@ -265,7 +264,7 @@ def tool_orchestrator(
         top_k=2,
         timeout_s=timeout_s,
         tools={"send_email": outbox or Outbox(), "slow": slow_lookup},
-        **toolbox,
+        **{"min_score": 0.5, **toolbox},  # below it the router's best counts as an abstention
     )
     cfg = parse_config(scripted_config(graph={"width": width}))
     return Orchestrator.from_config(cfg, embedder=embedder, capabilities=box)

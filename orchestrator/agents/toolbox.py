@@ -18,11 +18,12 @@ import numpy as np
 
 from orchestrator.capabilities.decision import CapabilityDecision
 from orchestrator.capabilities.execution import ToolRuntime
-from orchestrator.capabilities.policy import Policy
+from orchestrator.capabilities.policy import Policy, policy_from_config
 from orchestrator.capabilities.registry import Registry
 from orchestrator.capabilities.router import CapabilityRouter
 from orchestrator.capabilities.tool_result import ToolResult
 from orchestrator.capability import Capability
+from orchestrator.config import CapabilityRouterConfig
 from orchestrator.errors import ConfigError, InputError
 from orchestrator.graph.state import CapabilityRoute
 from orchestrator.graph.toolbox import Offer, ToolOutcome
@@ -34,7 +35,8 @@ class CapabilityToolbox:
     """Capabilities for the graph. `tools` maps ids to callables made at run time (they win
     over a capability's `location`); `top_k` is how many the planner is offered and the
     router ranks; below `min_score` the router's best counts as an abstention (the router's
-    own calibrated threshold applies too); `timeout_s` and `max_output_bytes` bound each call."""
+    own calibrated abstention applies too, with `abstain_below` replacing its probability
+    threshold); `timeout_s` and `max_output_bytes` bound each call."""
 
     router: CapabilityRouter
     embedder: Embedder
@@ -42,6 +44,7 @@ class CapabilityToolbox:
     tools: Mapping[str, Any] = field(default_factory=dict)
     top_k: int = 3
     min_score: float | None = None
+    abstain_below: float | None = None
     timeout_s: float = 30.0
     max_output_bytes: int = 16_384
 
@@ -71,7 +74,9 @@ class CapabilityToolbox:
             self._vectors[question] = self.embedder.embed([question])[0]
         allowed = self._admitted if restricted else None
         vector = self._vectors[question]
-        return self.router.route(vector, question, top_k=self.top_k, allowed=allowed)
+        return self.router.route(
+            vector, question, top_k=self.top_k, allowed=allowed, abstain_below=self.abstain_below
+        )
 
     def offer(self, question: str) -> list[Offer]:
         return [Offer(r.id, _one_line(self._by_id[r.id])) for r in self._rank(question).ranked]
@@ -159,14 +164,28 @@ def make_toolbox(
     capabilities: CapabilityRouter | CapabilityToolbox | None,
     embedder: Embedder,
     tools: Mapping[str, Any] | None = None,
+    section: CapabilityRouterConfig | None = None,
 ) -> CapabilityToolbox | None:
-    """The toolbox `Orchestrator.from_config(capabilities=..., tools=...)` gets."""
+    """The toolbox `Orchestrator.from_config(capabilities=..., tools=...)` gets: a toolbox as
+    given; a router (else the `[capability_router]` section's artifact) under that section's
+    policy, `top_k` and `abstain_below`; none without either."""
+    section = section or CapabilityRouterConfig()
+    if isinstance(capabilities, CapabilityToolbox):
+        extra = {**capabilities.tools, **(tools or {})}
+        return replace(capabilities, tools=extra) if tools else capabilities
+    if capabilities is None and section.artifact:
+        capabilities = CapabilityRouter.load(
+            section.artifact, embedder_name=embedder.name, dim=embedder.dim
+        )
     if capabilities is None:
         if tools:
             raise InputError("tools= names callables for capabilities: give capabilities= too")
         return None
-    if isinstance(capabilities, CapabilityToolbox):
-        return (
-            replace(capabilities, tools={**capabilities.tools, **tools}) if tools else capabilities
-        )
-    return CapabilityToolbox(capabilities, embedder, tools=dict(tools or {}))
+    return CapabilityToolbox(
+        capabilities,
+        embedder,
+        policy=policy_from_config(section),
+        tools=dict(tools or {}),
+        top_k=section.top_k,
+        abstain_below=section.abstain_below,
+    )

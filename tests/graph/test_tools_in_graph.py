@@ -126,18 +126,18 @@ async def test_a_tool_timing_out_is_an_error_record_while_the_other_branch_finis
     assert answer.answer == "418.314 and Cambridge" and answer.latency_s < 4
 
 
-@pytest.mark.parametrize("toolbox", [{}, {"min_score": 2.0}], ids=["router", "min_score"])
-async def test_a_subquery_the_router_abstains_on_goes_to_a_model(scripted, toolbox):
-    engine = scripted(tool_responder(one(TURING)))
-    plan = {"decompose": False} if toolbox else one(TURING)
-    engine.responder = tool_responder(plan)
-    question = TURING if not toolbox else PCT
-    answer = await orchestrator(**toolbox).aask(question)
+@pytest.mark.parametrize("mark", [None, "calculator"], ids=["unmarked", "marked"])
+async def test_a_subquery_the_router_abstains_on_goes_to_a_model_even_if_marked(scripted, mark):
+    engine = scripted(tool_responder(one(TURING, mark)))
+    answer = await orchestrator().aask(TURING)
+    planner = next(c for c in engine.calls if kind_of(c) == "plan")
+    assert "- calculator:" in planner.prompt  # offered: the mark is kept as a hint
     route = answer.steps[0].capability
-    assert route["capability"] is None and route["abstained"] is True
+    assert route["capability"] is None and route["abstained"] is True and route["hint"] == mark
     assert "abstained" in route["reason"] and answer.steps[0].tool is None
     assert not [c for c in engine.calls if c.tools]
-    assert all("TOOL-" not in c.prompt for c in samples_of(engine, question))
+    assert all("TOOL-" not in c.prompt for c in samples_of(engine, TURING))
+    assert answer.answer == "Cambridge"
 
 
 async def test_a_capability_the_policy_denies_is_never_offered_nor_run(scripted):
