@@ -13,8 +13,7 @@ Rows go to OUT/results.jsonl through the evaluation harness, so an interrupted r
 where it stopped and `--report-only` prints the tables of what is there.
 
   python bench/multihop.py --limit 20 --out bench/results/multihop        # the default config
-  python bench/multihop.py --limit 20 --model local/qwen2.5-coder-0.5b \\
-      --out bench/results/multihop_0.5b                                    # one model, every role
+  python bench/multihop.py --limit 20 --model local/qwen2.5-coder-0.5b   # one model, every role
   python bench/multihop.py --smoke    # scripted engine, 2 questions a dataset: checks it runs
 """
 
