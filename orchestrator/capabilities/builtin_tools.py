@@ -10,7 +10,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -179,11 +179,11 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> str:
 
 class ParagraphSearch:
     """BM25 search (`bm25s`) over a JSONL corpus of `{"title", "text"}` paragraphs; a call
-    `search(query, k=3)` returns the best `k` as `[title] text` blocks, best first."""
+    `search(query, k=3)` returns the best `k` as `[title] text` blocks, best first.
+    `ParagraphSearch.from_paragraphs(pairs)` searches paragraphs held in memory instead
+    (e.g. one question's own, built per question)."""
 
     def __init__(self, corpus: str | Path) -> None:
-        import bm25s
-
         path = Path(corpus)
         try:
             rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
@@ -191,7 +191,22 @@ class ParagraphSearch:
             raise InputError(f"paragraph corpus {path}: {exc}") from None
         if not rows or not all("title" in r and "text" in r for r in rows):
             raise InputError(f"paragraph corpus {path}: expected lines with title and text")
-        self.paragraphs = [(str(r["title"]), str(r["text"])) for r in rows]
+        self._index([(str(r["title"]), str(r["text"])) for r in rows])
+
+    @classmethod
+    def from_paragraphs(cls, paragraphs: Iterable[tuple[str, str]]) -> ParagraphSearch:
+        """A search over `(title, text)` pairs; none is an `InputError`."""
+        pairs = [(str(title), str(text)) for title, text in paragraphs]
+        if not pairs:
+            raise InputError("paragraph search: no paragraphs to search")
+        search = cls.__new__(cls)
+        search._index(pairs)
+        return search
+
+    def _index(self, paragraphs: list[tuple[str, str]]) -> None:
+        import bm25s
+
+        self.paragraphs = paragraphs
         self._retriever = bm25s.BM25()
         tokens = bm25s.tokenize([f"{t} {x}" for t, x in self.paragraphs], show_progress=False)
         self._retriever.index(tokens, show_progress=False)

@@ -29,7 +29,7 @@ from orchestrator.qa.scoring import exact_match, extract_answer, f1_score, kind_
 if TYPE_CHECKING:
     from orchestrator.api import Orchestrator
     from orchestrator.protocols import Embedder, Router
-    from orchestrator.results import Answer
+    from orchestrator.results import Answer, ToolStep
 
 RowHook = Callable[[dict[str, Any]], None]
 
@@ -113,10 +113,23 @@ def scored_row(
         "status": answer.status,
         "error": answer.error,
         "steps": [
-            {"id": s.subquery_id, "asked": s.asked, "answer": s.answer, "paragraphs": s.paragraphs}
+            {
+                "id": s.subquery_id,
+                "asked": s.asked,
+                "answer": s.answer,
+                "paragraphs": s.paragraphs,
+                "tool": _tool(s.tool),
+            }
             for s in answer.steps
         ],
     }
+
+
+def _tool(step: ToolStep | None) -> dict[str, Any] | None:
+    """A sub-query's tool step in a row: which capability and how the call went."""
+    if step is None:
+        return None
+    return {"capability": step.capability, "status": step.status, "error_kind": step.error_kind}
 
 
 def error_row(

@@ -95,6 +95,20 @@ def test_paragraph_search_finds_the_paragraph_best_first():
     assert search("zzqx nothing like this", k=3) == "no paragraph matches"
 
 
+def test_paragraph_search_over_paragraphs_in_memory_searches_only_those():
+    search = ParagraphSearch.from_paragraphs(
+        [("Ada Lovelace", "She wrote the first program."), ("Alan Turing", "He studied at King's.")]
+    )
+    assert search.paragraphs == [
+        ("Ada Lovelace", "She wrote the first program."),
+        ("Alan Turing", "He studied at King's."),
+    ]
+    assert search("where Turing studied", k=1) == "[Alan Turing] He studied at King's."
+    assert search("Otterington railway station") == "no paragraph matches"
+    with pytest.raises(InputError, match="no paragraphs to search"):
+        ParagraphSearch.from_paragraphs([])
+
+
 def test_paragraph_search_refuses_a_bad_corpus(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"title": "no text"}\n')

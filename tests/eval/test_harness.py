@@ -6,16 +6,25 @@ import subprocess
 import sys
 
 import pytest
-from support import GSM, eval_args, scripted_config, stage, write
+from support import (
+    GSM,
+    PCT,
+    eval_args,
+    scripted_config,
+    stage,
+    tool_orchestrator,
+    tool_responder,
+    write,
+)
 
 from orchestrator.config import parse_config
 from orchestrator.embeddings.embedders import HashingEmbedder
 from orchestrator.errors import ConfigError, InputError
 from orchestrator.eval.configurations import Configuration, expand, pinned
-from orchestrator.eval.harness import Harness, ResultsLog, grade
+from orchestrator.eval.harness import Harness, ResultsLog, answer_row, grade
 from orchestrator.eval.provenance import code_version
 from orchestrator.eval.report import p95, summarize, summarize_rows
-from orchestrator.qa.data import read_qa
+from orchestrator.qa.data import QARecord, read_qa
 from orchestrator.testing.scripted import ScriptedCall
 
 HOTPOT = {
@@ -197,10 +206,20 @@ async def test_rows_carry_question_configuration_grade_tokens_cost_latency_and_m
         "shape": {"width": 1, "depth": 0},
         "status": "ok",
         "error": None,
-        "steps": [{"id": "q1", "asked": None, "answer": "0", "paragraphs": None}],
+        "steps": [{"id": "q1", "asked": None, "answer": "0", "paragraphs": None, "tool": None}],
         "code": code_version(),
         "reused_calls": 0,
     }
+
+
+async def test_a_row_says_which_steps_went_to_a_tool_and_how_the_call_went(scripted):
+    scripted(tool_responder({"decompose": False}))
+    record = QARecord("p1", "gsm8k", PCT, ("418.314",))
+    row = await answer_row(tool_orchestrator(), record, Configuration("wide", 1, 0))
+    assert row["correct"] is True
+    assert [s["tool"] for s in row["steps"]] == [
+        {"capability": "calculator", "status": "ok", "error_kind": None}
+    ]
 
 
 async def test_a_crash_loses_only_what_was_in_flight_and_a_rerun_repeats_nothing(
