@@ -44,6 +44,13 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "router_quality": ("· per-dataset, 5 bags, table scale (default) | ", "- route_batch() on"),
     "router_signal": ("| routerbench | ", "per-query AUC by dataset"),
     "shared_calls": ("3 questions x 10 configurations", "rows agreeing on "),
+    "tools_vs_models": (
+        "8 new rows",
+        "gsm8k | wide w=1 d=0 model=default tools | 2 | ",
+        "hotpotqa_distractor | wide w=1 d=0 model=default tools | 2 | ",
+        "| 2 ok, 0 failed | 0→✗ 0→✓ p=1.00",
+        "tools=['paragraph_search'] ok '[Jaclyn'",  # the question's own paragraph, searched
+    ),
     "wide_vs_deep": ("15 new rows", "deep w=1 d=1 model=scripted/m | 3 | "),
 }
 
