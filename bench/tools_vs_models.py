@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -168,8 +169,11 @@ async def _run(records: list[QARecord], arms: list[Arm], log: ResultsLog, built:
 
 def _tool_calls(rows: list[dict]) -> str:
     tools = [s["tool"] for r in rows for s in r.get("steps") or [] if s.get("tool")]
-    ok = sum(t["status"] == "ok" for t in tools)
-    return f"{ok} ok, {len(tools) - ok} failed"
+    failed = Counter(t.get("error_kind") or t["status"] for t in tools if t["status"] != "ok")
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(failed.items()))
+    return f"{len(tools) - failed.total()} ok, {failed.total()} failed" + (
+        f" ({kinds})" if kinds else ""
+    )
 
 
 def _paired(base: dict[str, dict], other: dict[str, dict]) -> str:

@@ -126,10 +126,17 @@ def scored_row(
 
 
 def _tool(step: ToolStep | None) -> dict[str, Any] | None:
-    """A sub-query's tool step in a row: which capability and how the call went."""
+    """A sub-query's tool step in a row: which capability, how the call went, and why it
+    failed (the first 200 characters of the error)."""
     if step is None:
         return None
-    return {"capability": step.capability, "status": step.status, "error_kind": step.error_kind}
+    error = None if step.error is None else step.error[:200]
+    return {
+        "capability": step.capability,
+        "status": step.status,
+        "error_kind": step.error_kind,
+        "error": error,
+    }
 
 
 def error_row(

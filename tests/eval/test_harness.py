@@ -218,8 +218,21 @@ async def test_a_row_says_which_steps_went_to_a_tool_and_how_the_call_went(scrip
     row = await answer_row(tool_orchestrator(), record, Configuration("wide", 1, 0))
     assert row["correct"] is True
     assert [s["tool"] for s in row["steps"]] == [
-        {"capability": "calculator", "status": "ok", "error_kind": None}
+        {"capability": "calculator", "status": "ok", "error_kind": None, "error": None}
     ]
+
+
+async def test_a_row_keeps_why_a_tool_call_failed(scripted):
+    scripted(tool_responder({"decompose": False}, {"calculator": {"expression": "two plus two"}}))
+    record = QARecord("p1", "gsm8k", PCT, ("418.314",))
+    row = await answer_row(tool_orchestrator(), record, Configuration("wide", 1, 0))
+    (tool,) = [s["tool"] for s in row["steps"]]
+    assert (tool["capability"], tool["status"], tool["error_kind"]) == (
+        "calculator",
+        "error",
+        "tool_error",
+    )
+    assert "not an arithmetic expression: 'two plus two'" in tool["error"]
 
 
 async def test_a_crash_loses_only_what_was_in_flight_and_a_rerun_repeats_nothing(
