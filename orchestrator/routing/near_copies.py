@@ -13,6 +13,7 @@ record there keeps its cluster score."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -79,13 +80,6 @@ class NearCopies:
         that cluster (−1 where it has none) and the cosine (−inf there)."""
         rows = np.full(len(unit), -1, dtype=np.int64)
         sims = np.full(len(unit), -np.inf)
-        if len(unit) == 1:  # route(): one slice, no grouping
-            start, stop = int(self.offsets[cluster[0]]), int(self.offsets[cluster[0] + 1])
-            if stop > start:
-                cos = self.vectors[start:stop] @ unit[0]
-                rows[0] = start + int(cos.argmax())
-                sims[0] = cos[rows[0] - start]
-            return rows, sims
         for c in np.unique(cluster):
             queries = np.flatnonzero(cluster == c)
             start, stop = int(self.offsets[c]), int(self.offsets[c + 1])
@@ -97,13 +91,37 @@ class NearCopies:
             sims[queries] = cos[np.arange(len(queries)), best]
         return rows, sims
 
+    @cached_property
+    def _normalised(self) -> tuple[FloatMatrix, FloatMatrix]:
+        """Per fitted query, p̃ (NaN: no record) and thrift 1 − q̃ (0 where no cost is known)."""
+        return _minmax(self.scores), np.nan_to_num(1.0 - _minmax(self.costs), nan=0.0)
+
     def votes(self, rows: IntArray, alpha: float) -> FloatMatrix:
         """(len(rows), m) the rows' records normalised across models as a cluster's are,
-        NaN where a model has no record."""
-        p, q = self.scores[rows], self.costs[rows]
-        thrift = np.nan_to_num(1.0 - _minmax(q), nan=0.0)  # no cost known: no thrift
-        x = alpha * _minmax(p) + (1.0 - alpha) * thrift
-        return np.where(np.isnan(p), np.nan, x)
+        `α·p̃ + (1−α)·(1 − q̃)`, NaN where a model has no record."""
+        perf, thrift = self._normalised
+        return alpha * perf[rows] + (1.0 - alpha) * thrift[rows]
+
+    @cached_property
+    def _bounds(self) -> list[int]:
+        return [int(o) for o in self.offsets]
+
+    def blend_one(
+        self, unit: Float32Matrix, cluster: int, scores: FloatMatrix, *knobs: float
+    ) -> FloatMatrix:
+        """`blend` for one query (`route()`): `unit` (dim,), `scores` (m,); `knobs` are
+        alpha, threshold and weight."""
+        alpha, threshold, weight = knobs
+        start, stop = self._bounds[cluster], self._bounds[cluster + 1]
+        if stop == start:
+            return scores
+        cos = self.vectors[start:stop] @ unit
+        best = int(cos.argmax())
+        if cos[best] < threshold:
+            return scores
+        perf, thrift = self._normalised
+        votes = alpha * perf[start + best] + (1.0 - alpha) * thrift[start + best]
+        return np.where(np.isnan(votes), scores, (1.0 - weight) * scores + weight * votes)
 
     def blend(
         self,

@@ -226,30 +226,27 @@ class ClusterRouter:
         self, unit: npt.NDArray[np.float32], sims: Any, scores: Any, alpha: float
     ) -> FloatMatrix:
         """`scores` with the near-copy memory's votes blended in (unchanged without one)."""
-        table: FloatMatrix = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+        table: FloatMatrix = np.asarray(scores, dtype=np.float64)
         if self.memory is None or self.config.near_copy is None:
             return table
         cluster = sims[:, self._bag0].argmax(axis=1)
-        votes = self.memory.blend(
-            unit,
-            cluster,
-            table,
-            alpha,
-            self.config.near_copy,
-            self.config.near_copy_weight,
-        )
-        return np.where(self._routable, votes, -np.inf)
+        knobs = (alpha, self.config.near_copy, self.config.near_copy_weight)
+        blended = self.memory.blend(unit, cluster, table, *knobs)
+        return table if blended is table else np.where(self._routable, blended, -np.inf)
 
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
         """The model for one embedded query, with its nearest clusters, weights and scores."""
         v = np.asarray(vector, dtype=np.float32).reshape(-1)
         self._check_dim(v.shape[0])
         norm = max(float(np.sqrt(v @ v)), 1e-12)
-        unit, sims = v / norm, ((self._centroids @ v) / norm)[np.newaxis, :]
+        sims = ((self._centroids @ v) / norm)[np.newaxis, :]
         top, weights = self._nearest(sims)
-        scores = self._recall(
-            unit[np.newaxis, :], sims, weights[0] @ self.table(alpha)[top[0]], alpha
-        )[0]
+        scores = weights[0] @ self.table(alpha)[top[0]]
+        if self.memory is not None and self.config.near_copy is not None:
+            cluster = int(sims[0, self._bag0].argmax())
+            knobs = (alpha, self.config.near_copy, self.config.near_copy_weight)
+            recalled = self.memory.blend_one(v / norm, cluster, scores, *knobs)
+            scores = np.where(self._routable, recalled, -np.inf)
         return RouteDecision(
             model=self.models[int(scores.argmax())],
             clusters=top[0].tolist(),
