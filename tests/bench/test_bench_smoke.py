@@ -33,6 +33,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "load": ("questions: 10 at once", "latency p50:", "status: {"),
     "local_router_cv": ("256 questions", "(shipped) | 4 | "),
     "local_threads": ("4 sample calls on scripted/m", "identical texts: 4/4"),
+    "near_copies": ("| routerbench | default α=1 | ", "| routerbench | near copy dense ≥ 0.95 | "),
     "paired_flips": ("  all: 6 questions, ", "sign test p = "),
     "prompt_reuse": ("prompt reused:", "identical texts:  2/2"),
     "routed_alpha_sweep": ("check at the run's α = 0.8", "6 questions", "| 0.5 | "),
