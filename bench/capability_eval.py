@@ -74,6 +74,7 @@ class Scores:
     """Per-query outcomes on a held-out part; `row()` turns them into the table's cells."""
 
     top1: list[bool] = field(default_factory=list)  # queries with one relevant capability
+    rank1: list[bool] = field(default_factory=list)  # the same, abstention aside
     recall5: list[bool] = field(default_factory=list)  # any relevant in the top 5
     multi: list[bool] = field(default_factory=list)  # all relevant in the top |relevant|
     abstained: list[bool] = field(default_factory=list)  # `relevant: []` queries
@@ -87,6 +88,7 @@ class Scores:
 
         return {
             "top-1": mean(self.top1),
+            "rank-1": mean(self.rank1),
             "recall@5": mean(self.recall5),
             "multi": mean(self.multi),
             "abstain": mean(self.abstained),
@@ -123,6 +125,7 @@ def score(
         out.recall5.append(bool(relevant & set(names[:5])))
         if len(q.relevant) == 1:
             out.top1.append(hit)
+            out.rank1.append(bool(names) and names[0] in relevant)
         else:
             out.multi.append(relevant <= set(names[: len(relevant)]))
     return out

@@ -4,7 +4,8 @@ none that fits).
 
 Per embedder and method, seeded splits (MetaTool 80/20 within each tool, BFCL items 80/20):
 fit on the train part, route the held-out part, and print (mean ± half the range over seeds)
-top-1 (queries with one relevant capability), recall@5, for multi-capability queries the share
+top-1 (queries with one relevant capability, an abstention counting as a miss), rank-1 (the same
+by the ranking alone), recall@5, for multi-capability queries the share
 with all relevant in the top |relevant|, for `relevant: []` items the abstention rate, overall
 right-or-rightly-abstained, route latency per query (batched) and fit time. Then, for the
 default method: cold start (20% of MetaTool's tools keep only their descriptions), growth
@@ -13,6 +14,7 @@ default method: cold start (20% of MetaTool's tools keep only their descriptions
 labelled queries with cached vectors).
 
 Run: python bench/capability_routing.py [--seeds 3] [--embedders all-MiniLM-L6-v2,wordllama-256]
+     [--cache DIR]   # embedding cache (default .cache/embeddings beside bench/)
      python bench/capability_routing.py --smoke    # bench/smoke/tools: checks it runs
 """
 
@@ -50,7 +52,7 @@ from orchestrator.embeddings.store import DiskCachedEmbedder
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "tools"
 CACHE = HERE.parent / ".cache" / "embeddings"
-COLUMNS = ("top-1", "recall@5", "multi", "abstain", "right", "route ms", "fit s")
+COLUMNS = ("top-1", "rank-1", "recall@5", "multi", "abstain", "right", "route ms", "fit s")
 
 
 def table(title: str, rows: dict[str, list[Scores]]) -> None:
@@ -201,8 +203,9 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--parts", default="quality,cold,growth,speed")
     parser.add_argument("--smoke", action="store_true", help="bench/smoke/tools, hashing embedder")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="embedding cache folder")
     args = parser.parse_args()
-    data_dir, cache, sizes, labelled_n = DATA, CACHE, [10_000, 100_000], 20_000
+    data_dir, cache, sizes, labelled_n = DATA, args.cache, [10_000, 100_000], 20_000
     if args.smoke:
         args.seeds, args.embedders = 1, smoke.EMBEDDER
         data_dir, cache, sizes, labelled_n = smoke.HERE / "tools", smoke.scratch(), [5_000], 2_000

@@ -1,5 +1,6 @@
 """A graph of your own, built from orchestrator's nodes: no planner; the whole question is
-one sub-query, routed, sampled `width` times, voted on and synthesized. Because it is wired
+one sub-query, routed, sampled `width` times and voted on; its answer is the vote's (a plan of
+one step needs no synthesis call). Because it is wired
 from `orchestrator.graph.nodes`, it gets what the built-in graphs get: a token budget split
 into width (`allocate`), the shape kept on resume (`schedule`) and a judge's calls in the
 trace (`aggregate`).

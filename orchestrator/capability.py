@@ -7,12 +7,26 @@ tables can be validated by it; `orchestrator.capabilities` re-exports it."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["tool", "agent", "graph", "mcp"]
+
+
+def version_specifier(text: str) -> SpecifierSet:
+    """A version specifier (`>=2,<3`, `==1.2.0`, `~=2.1`; a bare version means `==` it); a
+    ValueError names the text that is not one."""
+    text = text.strip()
+    if text and text[0].isdigit():
+        text = f"=={text}"
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise ValueError(f"not a version specifier: {text!r} (e.g. >=2,<3)") from None
 
 
 class Location(BaseModel):
@@ -26,6 +40,7 @@ class Location(BaseModel):
     mcp_tool: str | None = None  # the tool's name on that server (default: the capability's)
     api_base: str | None = None  # an agent behind an OpenAI-compatible endpoint
     model: str | None = None  # the model id that endpoint serves
+    api_key_env: str | None = None  # the variable holding that endpoint's API key
     graph: str | None = None  # a graph spec, "path.py:attr" or "package.module:attr"
 
     @model_validator(mode="after")
@@ -80,6 +95,29 @@ class Capability(BaseModel):
         return f"{self.id}@{self.version}"
 
     def text(self) -> str:
-        """What the router embeds for the capability itself: its name and description."""
-        name = self.name or self.id
-        return f"{name}: {self.description}"
+        """What the router embeds for the capability itself: its name in words, its
+        description and its parameters (each name with its description), as in
+        `get_weather: Current weather. Parameters: city (the city's name); units`."""
+        name = spoken(self.name or self.id)
+        arguments = parameter_text(self.parameters)
+        return f"{name}: {self.description}" + (f" Parameters: {arguments}" if arguments else "")
+
+
+def spoken(name: str) -> str:
+    """An identifier as words: `Events_3_FindEvents#85ba96e8` → `Events 3 Find Events`."""
+    name = name.split("#")[0]
+    name = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return re.sub(r"[._\-]+", " ", name).strip()
+
+
+def parameter_text(schema: dict[str, Any] | None) -> str:
+    """A JSON schema's top-level properties as `name (description); name …`."""
+    properties = (schema or {}).get("properties") or {}
+    if not isinstance(properties, dict):
+        return ""
+    out = []
+    for key, spec in properties.items():
+        about = spec.get("description", "") if isinstance(spec, dict) else ""
+        about = about.strip() if isinstance(about, str) else ""
+        out.append(f"{spoken(key)} ({about})" if about else spoken(key))
+    return "; ".join(out)

@@ -6,9 +6,16 @@ import tomllib
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from orchestrator.capability import Capability
+from orchestrator.capability import Capability, Kind, version_specifier
 from orchestrator.errors import ConfigError, OrchestratorError
 
 
@@ -59,6 +66,9 @@ class GraphConfig(_Strict):
         default=None, ge=1, description="completion tokens per question, divided by the graph"
     )
     judge_max_tokens: int = Field(default=64, ge=1)
+    evidence_paragraphs: int = Field(
+        default=3, ge=0, description="paragraphs ranked into each sub-query's prompt (0: all)"
+    )
 
 
 class BudgetConfig(_Strict):
@@ -68,12 +78,56 @@ class BudgetConfig(_Strict):
     max_wall_s: float = Field(default=600.0, gt=0)
 
 
+class CapabilityRouterConfig(_Strict):
+    """`[capability_router]`: the fitted capability router the graph uses and the policy it
+    routes under (orchestrator.capabilities.policy.policy_from_config builds the Policy)."""
+
+    artifact: str | None = Field(
+        default=None, description="capability router artifact folder; unset: no capability routing"
+    )
+    top_k: int = Field(default=5, ge=1, le=100)
+    abstain_below: float | None = Field(
+        default=None, ge=0, le=1, description="probability threshold replacing the fitted one"
+    )
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    kinds: tuple[Kind, ...] = ()
+    pins: dict[str, str] = {}
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_latency_s: float | None = Field(default=None, ge=0)
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _patterns(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.strip() for p in patterns):
+            raise ValueError("an empty pattern matches nothing; give an id, a tag or a glob")
+        return patterns
+
+    @field_validator("pins")
+    @classmethod
+    def _pins(cls, pins: dict[str, str]) -> dict[str, str]:
+        for capability_id, spec in pins.items():
+            try:
+                version_specifier(spec)
+            except ValueError as exc:
+                raise ValueError(f"pin for {capability_id!r}: {exc}") from None
+        return pins
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        both = sorted(set(self.allow) & set(self.deny))
+        if both:
+            raise ValueError(f"allow and deny both name {both}: deny would win; keep one")
+        return self
+
+
 class Config(_Strict):
     models: list[ModelConfig] = Field(min_length=1)
     embedder: EmbedderConfig = EmbedderConfig()
     router: RouterConfig = RouterConfig()
     graph: GraphConfig = GraphConfig()
     budget: BudgetConfig = BudgetConfig()
+    capability_router: CapabilityRouterConfig = CapabilityRouterConfig()
     capabilities: list[Capability] = Field(
         default=[],
         description="tools, agents, graphs and MCP tools the capability router may route to "

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-Message = dict[str, str]
+Message = dict[str, Any]
+"""A chat message: `role` and `content` (text), and on a tool-calling conversation an
+assistant's `tool_calls` (OpenAI's form; its `content` may then be None) or a tool reply's
+`tool_call_id`."""
+ToolSpec = dict[str, Any]
+"""An OpenAI tool: `{"type": "function", "function": {"name", "description", "parameters"}}`."""
+ToolChoice = str | dict[str, Any]
+"""`"auto"`, `"none"`, `"required"`, or `{"type": "function", "function": {"name": ...}}`."""
 Vector = npt.NDArray[np.float32]
 TextSink = Callable[[str], None]
 """Receives a reply's text as it is generated, piece by piece (the pieces concatenate to it)."""
@@ -25,8 +32,24 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A tool call a model returned: the function's name and its arguments as JSON text
+    (as the model wrote them, not yet parsed or validated)."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_openai(self) -> dict[str, Any]:
+        """The call in OpenAI's wire form (an assistant message's `tool_calls` item)."""
+        function = {"name": self.name, "arguments": self.arguments}
+        return {"id": self.id, "type": "function", "function": function}
+
+
+@dataclass(frozen=True)
 class Completion:
-    """One model call's result, with cost computed from our own price table."""
+    """One model call's result, with cost computed from our own price table. A reply that
+    calls tools has them in `tool_calls` (its text is often empty)."""
 
     text: str
     model: str
@@ -34,6 +57,7 @@ class Completion:
     cost_usd: float
     latency_s: float
     finish_reason: str = "stop"
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +68,7 @@ class EngineReply:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str = "stop"
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class EngineFailure(Exception):
@@ -58,7 +83,9 @@ class EngineFailure(Exception):
 @runtime_checkable
 class ChatModel(Protocol):
     """An async chat model behind the LLM boundary. With `on_text` the reply is streamed:
-    its text goes to `on_text` as it is generated, and the Completion is the whole of it."""
+    its text goes to `on_text` as it is generated, and the Completion is the whole of it.
+    `tools`, `tool_choice` and `response_format` are OpenAI's fields, passed to the model
+    (`response_format` wins over `json_mode`)."""
 
     id: str
 
@@ -71,12 +98,16 @@ class ChatModel(Protocol):
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> Completion: ...
 
 
 class Engine(Protocol):
     """An in-process chat engine served to litellm as a custom provider (`<provider>/<name>`).
-    With `on_text` it streams (`on_text` may be called from a worker thread)."""
+    With `on_text` it streams (`on_text` may be called from a worker thread). An engine that
+    cannot honour `tools` or `response_format` raises `EngineFailure("bad_request", ...)`."""
 
     async def generate(
         self,
@@ -88,6 +119,9 @@ class Engine(Protocol):
         seed: int | None,
         json_mode: bool,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> EngineReply: ...
 
 
@@ -123,6 +157,13 @@ class Router(Protocol):
     models: list[str]
 
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision: ...
+
+
+@runtime_checkable
+class KnowsBestModel(Protocol):
+    """A router that knows which of its models is the most accurate over all its queries."""
+
+    def best_model(self) -> str: ...
 
 
 @dataclass(frozen=True)

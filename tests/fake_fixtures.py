@@ -14,6 +14,12 @@ from orchestrator.testing.fake_openai import FakeOpenAI, Reply, Request
 
 SECRET = "sk-live-7f3a9c2e41b8d05f6a1e9b7c3d2f8a40"  # key-shaped, set as FAKE_KEY
 PLAN_1 = {"subqueries": [{"id": "q1", "question": "Where did Alan Turing study?"}]}
+PLAN_2 = {
+    "subqueries": [
+        {"id": "q1", "question": "Where did Alan Turing study?"},
+        {"id": "q2", "question": "Where is #1?"},
+    ]
+}
 SYNTH = "The sub-answers agree.\nAnswer: University of Cambridge"
 SAMPLE = "Turing studied at King's College.\nAnswer: Cambridge"
 

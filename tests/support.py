@@ -12,6 +12,8 @@ from orchestrator.embeddings.embedders import HashingEmbedder
 from orchestrator.testing.scripted import ScriptedCall
 
 if TYPE_CHECKING:
+    from orchestrator.api import Orchestrator
+    from orchestrator.capabilities import Capability
     from orchestrator.routing.router import ClusterRouter
 
 # --- the scripted engine: a three-sub-query plan, who sent a call, default replies, config ---
@@ -167,3 +169,124 @@ def eval_args(tmp_path, *extra):
     return parser.parse_args(
         ["eval", "--data", str(data), "--config", str(cfg), "--out", str(tmp_path / "out"), *extra]
     )
+
+
+# --- tools in the graph: four capabilities and a keyword embedder that knows which fits ---
+
+SUM = {
+    "type": "object",
+    "properties": {"expression": {"type": "string"}},
+    "required": ["expression"],
+}
+MAIL = {"type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]}
+PCT = "What is 17.3% of 2,418?"
+TURING = "Where did Alan Turing study?"
+EMAIL = "Send an email to Ada saying the plan is ready."
+SLOW = "Look up the slow record."
+
+
+class ToolWords:
+    """Texts as counts of one keyword per capability: which tool fits is known by hand."""
+
+    name, dim = "tool-words", 5
+    WORDS = ("%", "paragraph", "email", "slow", "turing")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows = [[t.lower().count(w) + 0.01 for w in self.WORDS] for t in texts]
+        matrix = np.array(rows, dtype=np.float32)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def tool_capabilities(approval: bool = False) -> list["Capability"]:
+    from orchestrator.capabilities import Capability
+
+    return [
+        Capability(
+            id="calculator",
+            description="Work out a % of a number.",
+            parameters=SUM,
+            cost_usd=0.25,
+            location={"callable": "orchestrator.capabilities.builtin_tools:calculate"},
+        ),
+        Capability(id="search", description="Find the paragraph about something."),
+        Capability(
+            id="send_email",
+            description="Send an email.",
+            parameters=MAIL,
+            tags=("side-effects",),
+            requires_approval=approval,
+        ),
+        Capability(id="slow", description="A slow lookup."),
+    ]
+
+
+class Outbox:
+    """The side-effect tool: every call is a sent email (kept in `sent`, and appended to
+    `path` when given, so that another process can see it)."""
+
+    def __init__(self, path: Any = None) -> None:
+        self.sent: list[str] = []
+        self.path = path
+
+    def __call__(self, to: str) -> str:
+        self.sent.append(to)
+        if self.path is not None:
+            with open(self.path, "a") as file:
+                file.write(to + "\n")
+        return f"sent to {to}"
+
+
+async def slow_lookup() -> str:
+    import asyncio
+
+    await asyncio.sleep(5)
+    return "too late"
+
+
+def tool_orchestrator(
+    outbox=None, *, approval=False, policy=None, timeout_s=2.0, width=1, **toolbox
+) -> "Orchestrator":
+    """A scripted pool whose sub-queries may go to the four capabilities above: the router
+    abstains below a score of 0.5 and offers the planner two."""
+    from orchestrator.agents.toolbox import CapabilityToolbox
+    from orchestrator.api import Orchestrator
+    from orchestrator.capabilities import CapabilityRouter, Policy
+    from orchestrator.config import parse_config
+
+    embedder = ToolWords()
+    router = CapabilityRouter.fit(
+        tool_capabilities(approval), embedder.embed, embedder_name=embedder.name
+    )
+    box = CapabilityToolbox(
+        router,
+        embedder,
+        policy=policy or Policy(),
+        top_k=2,
+        timeout_s=timeout_s,
+        tools={"send_email": outbox or Outbox(), "slow": slow_lookup},
+        **{"min_score": 0.5, **toolbox},  # below it the router's best counts as an abstention
+    )
+    cfg = parse_config(scripted_config(graph={"width": width}))
+    return Orchestrator.from_config(cfg, embedder=embedder, capabilities=box)
+
+
+def tool_responder(plan, arguments=None):
+    """Plans `plan`; fills a tool's arguments from `arguments` (by tool name); samples answer
+    with the tool's fenced output when they see one."""
+    arguments = arguments or {
+        "calculator": {"expression": "17.3% of 2,418"},
+        "send_email": {"to": "ada@example.org"},
+    }
+
+    from orchestrator.testing.scripted import tool_reply
+
+    def respond(call: ScriptedCall) -> Any:
+        if call.tools:
+            return tool_reply(call.tool_names[0], arguments[call.tool_names[0]])
+        if kind_of(call) == "plan":
+            return json.dumps(plan)
+        if kind_of(call) == "synthesize":
+            return "Both found.\nAnswer: 418.314 and Cambridge"
+        return "Answer: 418.314" if "418.314" in call.prompt else "Answer: Cambridge"
+
+    return respond

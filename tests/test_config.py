@@ -126,3 +126,55 @@ def test_cli_show_prints_the_default():
     result = run_cli("config", "show")
     assert result.returncode == 0
     assert 'id = "local/qwen2.5-coder-0.5b"' in result.stdout
+
+
+CAPABILITY_ROUTER = """
+[capability_router]
+artifact = "capability-router"
+top_k = 3
+abstain_below = 0.4
+allow = ["weather", "finance.*"]
+deny = ["side-effects"]
+kinds = ["tool", "mcp"]
+pins = { weather = ">=2,<3" }
+max_cost_usd = 0.01
+max_latency_s = 2.5
+"""
+
+
+def test_capability_router_section_parses_and_round_trips(tmp_path):
+    file = tmp_path / "c.toml"
+    file.write_text(PUBLIC_EXAMPLE + CAPABILITY_ROUTER)
+    section = load_config(file).capability_router
+    assert section.artifact == "capability-router" and section.top_k == 3
+    assert section.abstain_below == 0.4 and section.kinds == ("tool", "mcp")
+    assert section.allow == ("weather", "finance.*") and section.deny == ("side-effects",)
+    assert section.pins == {"weather": ">=2,<3"}
+    assert (section.max_cost_usd, section.max_latency_s) == (0.01, 2.5)
+    again = tmp_path / "again.toml"
+    again.write_text(to_toml(load_config(file)))
+    assert load_config(again).capability_router == section
+
+
+def test_capability_router_section_defaults_route_everything():
+    section = load_config().capability_router
+    assert section.artifact is None and section.top_k == 5 and section.abstain_below is None
+    assert (section.allow, section.deny, section.kinds, section.pins) == ((), (), (), {})
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"pins": {"weather": "newest"}}, "capability_router.pins: .*pin for 'weather'"),
+        ({"allow": ["a", "b"], "deny": ["b"]}, r"allow and deny both name \['b'\]"),
+        ({"allow": [" "]}, "capability_router.allow: .*empty pattern"),
+        ({"kinds": ["robot"]}, "capability_router.kinds.0"),
+        ({"top_k": 0}, "capability_router.top_k"),
+        ({"abstain_below": 1.5}, "capability_router.abstain_below"),
+        ({"max_cost_usd": -1}, "capability_router.max_cost_usd"),
+        ({"threshold": 0.5}, "capability_router.threshold: Extra inputs"),
+    ],
+)
+def test_capability_router_section_errors_name_the_field(section, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({**DEFAULT_CONFIG, "capability_router": section})

@@ -33,3 +33,22 @@ def test_quickstart_answers_with_the_local_models():
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("answer: ") and "status" in lines[-1]
     assert any("[local/" in line for line in lines)
+
+
+def test_agent_workflow_example_routes_two_steps_to_two_tools(scripted, monkeypatch, capsys):
+    import runpy
+
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.setattr(sys, "argv", ["agent_workflow.py", "--scripted"])
+    runpy.run_path(str(EXAMPLES / "agent_workflow.py"), run_name="__main__")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "answer: 105  (status ok)"
+    assert any("paragraph_search(" in line and "League of Nations" in line for line in lines)
+    assert '   tool:   calculator({"expression": "2025 - 1920"}) -> 105' in lines
+
+
+@pytest.mark.heavy
+def test_agent_workflow_example_runs_as_a_script():
+    result = run(str(EXAMPLES / "agent_workflow.py"), "--scripted")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("answer: 105  (status ok)")

@@ -4,8 +4,8 @@ the repository. tests/bench/test_bench_smoke.py runs each script's smoke mode, s
 that breaks a benchmark fails the test suite. Smoke runs measure nothing: their numbers are
 not results.
 
-- qa/: two questions each of gsm8k, arc_challenge and hotpotqa_distractor (HotpotQA with its
-  supporting paragraphs only), copied from ../shared/data/qa;
+- qa/: two questions each of gsm8k, arc_challenge, hotpotqa_distractor (HotpotQA with its
+  supporting paragraphs only) and musique_context, copied from ../shared/data/qa;
 - routing/routerbench_3task_11models.jsonl: 16 short queries of each of its three datasets
   copied from ../shared/data/routing;
 - results.jsonl: bench/results/routed_vs_single's rows for the questions in qa/;

@@ -4,6 +4,7 @@ and dim, method, options, capabilities, fitted numbers) beside `.npy` arrays. No
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,17 @@ import numpy as np
 
 from orchestrator.errors import InputError, RouterArtifactError
 
-FORMAT = 1
+FORMAT = 2  # 2: abstention models replace the top-score threshold
 HEADER = "capability_router.json"
-ARRAYS = ("desc_vectors", "desc_owners", "labelled_vectors", "labelled_owners")
+ARRAYS = ("desc_vectors", "desc_owners", "labelled_vectors", "labelled_owners", "labelled_multi")
 
 
-def write(directory: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
+def write(directory: str | Path, header: dict[str, Any], arrays: Sequence[np.ndarray]) -> Path:
+    """The header and the arrays (in the order of ARRAYS) into the folder `directory`."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ARRAYS:
-        np.save(folder / f"{name}.npy", arrays[name], allow_pickle=False)
+    for name, array in zip(ARRAYS, arrays, strict=True):
+        np.save(folder / f"{name}.npy", array, allow_pickle=False)
     path = folder / HEADER
     body = {"format": FORMAT, **header}
     path.write_text(json.dumps(body, indent=1, allow_nan=False) + "\n", encoding="utf-8")

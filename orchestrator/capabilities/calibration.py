@@ -4,8 +4,10 @@ query scored by tables built without it):
 - `shift`, added to a cold capability's description score: a share of the labelled
   capabilities is made cold on purpose (their queries dropped from the tables), and the shift
   maximising the mean of the cold ones' and the others' top-1 accuracy is kept;
-- `threshold` on the top score: the one maximising right-or-rightly-abstained, where a query
-  labelled `relevant: []` is right only when the router abstains (none such: never abstain)."""
+- the abstention models (confidence.py), one for decisions within a request's candidates and
+  one over the whole registry, each on its own queries' out-of-fold decisions at that shift:
+  a query labelled `relevant: []` is right only when the router abstains (no such query among
+  a kind's: that kind never abstains)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from orchestrator.capabilities import confidence
+from orchestrator.capabilities.confidence import Confidence
 from orchestrator.capabilities.index import Ints, Matrix
 from orchestrator.capabilities.scoring import Tables, combine, parts
 
-SHIFTS = np.round(np.arange(-0.1, 0.401, 0.02), 3)
-NEVER = float("-inf")
+SHIFTS = np.round(np.arange(-0.1, 0.601, 0.02), 3)
 SHIFTED = ("blend", "hybrid", "centroid")  # the methods that shift cold capabilities
 
 
@@ -37,19 +40,22 @@ class Labelled:
 @dataclass(frozen=True)
 class Calibration:
     shift: float
-    threshold: float
+    confidence: dict[str, Confidence]
     queries: int
 
 
 BuildTables = Callable[[Sequence[int], set[int]], Tables]  # (train queries, caps made cold)
+Featurize = Callable[[Matrix, int, float], np.ndarray]  # (query, top capability, its score)
 
 
 def _grid(
     tables: Tables, data: Labelled, fold: Ints, method: str, options: dict[str, Any]
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each shift in SHIFTS and each query of the fold: top-1 right, and top score."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each shift in SHIFTS and each query of the fold: top-1 right, top score, top
+    capability (-1: nothing offered)."""
     right = np.zeros((SHIFTS.size, fold.size), dtype=bool)
     top = np.zeros((SHIFTS.size, fold.size), dtype=np.float32)
+    chosen = np.full((SHIFTS.size, fold.size), -1, dtype=np.int64)
     groups: dict[tuple[int, ...] | None, list[int]] = {}
     for j, q in enumerate(fold):
         pool = data.pools[q]
@@ -58,7 +64,7 @@ def _grid(
         caps = np.arange(tables.n_caps) if key is None else np.asarray(key, dtype=np.int64)
         qs = fold[members]
         if not caps.size:  # nothing offered: the router abstains
-            top[:, members] = NEVER
+            top[:, members] = -1.0
             continue
         texts = [data.texts[q] for q in qs]
         p = parts(tables, data.vectors[qs], caps, options, texts)
@@ -67,10 +73,11 @@ def _grid(
             best = scores.argmax(axis=1)
             rows = slice(None) if method not in SHIFTED else s  # unshifted: every row alike
             top[rows, members] = scores[np.arange(len(qs)), best]
+            chosen[rows, members] = caps[best]
             right[rows, members] = [
                 caps[b] in data.owners[q] for b, q in zip(best, qs, strict=True)
             ]
-    return right, top
+    return right, top, chosen
 
 
 def _shift_index(right: np.ndarray, cold: np.ndarray, warm: np.ndarray, method: str) -> int:
@@ -81,31 +88,18 @@ def _shift_index(right: np.ndarray, cold: np.ndarray, warm: np.ndarray, method: 
     return int(np.argmax(balanced))
 
 
-def fit_threshold(top: np.ndarray, right: np.ndarray, empty: np.ndarray) -> float:
-    """The top-score threshold maximising right-or-rightly-abstained (abstain below it)."""
-    if not empty.any():
-        return NEVER
-    order = np.argsort(top, kind="stable")
-    t, r, e = top[order], right[order] & ~empty[order], empty[order]
-    # abstaining on the first i queries: empties among them right, right answers after them
-    gain = np.concatenate([[0], np.cumsum(e)]) + np.concatenate([np.cumsum(r[::-1])[::-1], [0]])
-    i = int(np.argmax(gain))
-    if i == 0:
-        return NEVER
-    return float(t[i - 1] if i == t.size else (t[i - 1] + t[i]) / 2) + (1e-6 if i == t.size else 0)
-
-
 def calibrate(
     data: Labelled,
     build: BuildTables,
     n_warm: Sequence[int],
     method: str,
     options: dict[str, Any],
+    featurize: Featurize,
 ) -> Calibration:
-    """Out-of-fold shift and threshold (see the module's docstring)."""
+    """Out-of-fold shift and abstention models (see the module's docstring)."""
     n = len(data.owners)
     if n < 4:
-        return Calibration(0.0, NEVER, 0)
+        return Calibration(0.0, {}, 0)
     rng = np.random.default_rng(int(options.get("seed", 0)))
     sample = rng.permutation(n)[: int(options.get("calibration_queries", 4000))]
     warm_caps = np.asarray(sorted(set(n_warm)), dtype=np.int64)
@@ -113,14 +107,39 @@ def calibrate(
     cold = {int(c) for c in rng.choice(warm_caps, size=cold_count, replace=False)}
     right = np.zeros((SHIFTS.size, sample.size), dtype=bool)
     top = np.zeros((SHIFTS.size, sample.size), dtype=np.float32)
+    chosen = np.zeros((SHIFTS.size, sample.size), dtype=np.int64)
     folds = np.array_split(np.arange(sample.size), int(options.get("folds", 4)))
     for positions in folds:
         held = set(sample[positions].tolist())
         tables = build([q for q in range(n) if q not in held], cold)
-        right[:, positions], top[:, positions] = _grid(
+        right[:, positions], top[:, positions], chosen[:, positions] = _grid(
             tables, data, sample[positions], method, options
         )
     empty = np.array([data.owners[q].size == 0 for q in sample])
     is_cold = np.array([bool(cold & set(data.owners[q].tolist())) for q in sample])
     s = _shift_index(right, is_cold, ~is_cold & ~empty, method)
-    return Calibration(float(SHIFTS[s]), fit_threshold(top[s], right[s], empty), int(sample.size))
+    models = _abstention(data, sample, (right[s], top[s], chosen[s]), empty, featurize)
+    return Calibration(float(SHIFTS[s]), models, int(sample.size))
+
+
+def _abstention(
+    data: Labelled,
+    sample: Ints,
+    decided: tuple[np.ndarray, np.ndarray, np.ndarray],
+    empty: np.ndarray,
+    featurize: Featurize,
+) -> dict[str, Confidence]:
+    """One abstention model per kind of decision (`pool`, `open`) with queries to fit on."""
+    right, top, chosen = decided
+    offered = chosen >= 0  # nothing offered: always abstains, nothing to learn
+    x = np.zeros((sample.size, len(confidence.FEATURES)))
+    for j in np.flatnonzero(offered):
+        x[j] = featurize(data.vectors[sample[j]], int(chosen[j]), float(top[j]))
+    kind = np.array(["open" if data.pools[q] is None else "pool" for q in sample])
+    models: dict[str, Confidence] = {}
+    for name in ("pool", "open"):
+        keep = offered & (kind == name)
+        model = confidence.fit(x[keep], right[keep], empty[keep]) if keep.sum() >= 4 else None
+        if model is not None:
+            models[name] = model
+    return models

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.capability import Capability
 
 
 @dataclass(frozen=True)
@@ -20,11 +24,14 @@ class Ranked:
 class CapabilityDecision:
     """The router's answer for one request: capabilities best first (at most top_k), and
     whether it abstains (no capability fits well enough: the request goes to a model).
-    `why` says how the scores were made (method, threshold), for the trace."""
+    `why` says how the scores were made (method, threshold), for the trace; `probability`
+    is the calibrated probability that the top one is right (None: no model fitted for
+    this kind of decision, e.g. a router without labelled queries)."""
 
     ranked: list[Ranked]
     abstain: bool
     why: dict[str, object] = field(default_factory=dict)
+    probability: float | None = None
 
     @property
     def best(self) -> Ranked | None:
@@ -41,3 +48,27 @@ class LabelledQuery(BaseModel):
     relevant: tuple[str, ...] = ()
     candidates: tuple[str, ...] | None = None
     dataset: str = ""
+
+
+def ranking(
+    capabilities: Sequence[Capability],
+    scores: np.ndarray,
+    caps: np.ndarray,
+    top_k: int,
+    second: int = -1,
+) -> tuple[int, list[Ranked]]:
+    """The top_k distinct ids of `caps` (indices into `capabilities`) by score, with the one
+    at position `second` (-1: none) ranked second; also the position of the first."""
+    order = np.argsort(-scores, kind="stable")
+    if second >= 0 and second != order[0]:
+        order = np.concatenate([order[:1], [second], order[1:][order[1:] != second]])
+    ranked: list[Ranked] = []
+    seen: set[str] = set()
+    for j in order:
+        cap = capabilities[int(caps[j])]
+        if cap.id not in seen:
+            seen.add(cap.id)
+            ranked.append(Ranked(cap.id, cap.version, float(scores[j])))
+        if len(ranked) == top_k:
+            break
+    return int(order[0]), ranked

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from orchestrator.capability import Capability, Kind
+from orchestrator.capability import Capability, Kind, version_specifier
+from orchestrator.config import CapabilityRouterConfig
 from orchestrator.errors import InputError
 
 
@@ -66,13 +67,10 @@ def _over(value: float | None, limit: float | None) -> bool:
 
 def specifier(text: str, what: str = "version pin") -> SpecifierSet:
     """A version specifier (`>=2,<3`, `==1.2.0`, `~=2.1`; a bare version means `==` it)."""
-    text = text.strip()
-    if text and text[0].isdigit():
-        text = f"=={text}"
     try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        raise InputError(f"{what}: not a version specifier: {text!r} (e.g. >=2,<3)") from None
+        return version_specifier(text)
+    except ValueError as exc:
+        raise InputError(f"{what}: {exc}") from None
 
 
 def parse_pin(text: str) -> tuple[str, SpecifierSet]:
@@ -90,3 +88,15 @@ def pins_of(pins: Mapping[str, str] | Iterable[str] | None) -> dict[str, Specifi
     if isinstance(pins, Mapping):
         return {k: specifier(v, f"pin for {k!r}") for k, v in pins.items()}
     return dict(parse_pin(p) for p in pins)
+
+
+def policy_from_config(section: CapabilityRouterConfig) -> Policy:
+    """The policy a `[capability_router]` section sets (allow, deny, kinds, pins, limits)."""
+    return Policy(
+        allow=section.allow,
+        deny=section.deny,
+        pins=dict(section.pins),
+        max_cost_usd=section.max_cost_usd,
+        max_latency_s=section.max_latency_s,
+        kinds=section.kinds,
+    )

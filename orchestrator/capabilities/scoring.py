@@ -23,15 +23,18 @@ from orchestrator.capability import Capability
 from orchestrator.errors import InputError
 
 Bools = npt.NDArray[np.bool_]
+LabelledRows = tuple[Matrix, Ints, Bools]  # vectors, owners, whether its query has several
 
 METHODS: tuple[str, ...] = ("blend", "hybrid", "knn", "centroid", "utterance-max", "description")
-DEFAULT_METHOD = "blend"
+DEFAULT_METHOD = "hybrid"
 DEFAULTS: dict[str, Any] = {
     "k": 10,  # neighbours in the vote
     "temperature": 0.05,  # softmax temperature of the vote's weights
     "mix": 0.5,  # warm capabilities: (1 - mix) * desc + mix * centroid
     "vote_weight": 0.5,  # + vote_weight * vote
     "lexical_weight": 0.2,  # hybrid: + lexical_weight * lexical
+    "residual": 1.0,  # rank 2 from the query less this share of its projection on rank 1
+    "pair_weight": 0.5,  # rank 2: + pair_weight * the vote of labelled multi-capability queries
     "exact_below": EXACT_BELOW,  # rows; an approximate index above
 }
 
@@ -73,13 +76,15 @@ class Tables:
     labelled: Rows
     centroids: Matrix
     warm: Bools
+    multi: Rows  # the labelled rows of queries with several relevant capabilities
+    mean: Matrix  # the mean description row: a query's mean cosine over them is query @ mean
     lexical: Lexical | None = None
 
 
 def build_tables(
     n_caps: int,
     desc: tuple[Matrix, Ints],
-    labelled: tuple[Matrix, Ints],
+    labelled: LabelledRows,
     *,
     exact_below: int,
     documents: Sequence[str] | None = None,
@@ -87,14 +92,27 @@ def build_tables(
     dim = desc[0].shape[1]
     desc_rows, labelled_rows = Rows(dim, exact_below), Rows(dim, exact_below)
     desc_rows.extend(*desc)
-    labelled_rows.extend(*labelled)
+    labelled_rows.extend(labelled[0], labelled[1])
+    multi = Rows(dim, exact_below)
+    multi.extend(labelled[0][labelled[2]], labelled[1][labelled[2]])
     sums = np.zeros((n_caps, dim), dtype=np.float32)
     np.add.at(sums, labelled[1], labelled[0])
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-9), 0.0).astype(np.float32)
     warm = np.bincount(labelled[1], minlength=n_caps) > 0
     lexical = Lexical(documents) if documents is not None else None
-    return Tables(n_caps, desc_rows, labelled_rows, centroids, warm, lexical)
+    mean = desc_rows.vectors.mean(axis=0)
+    return Tables(n_caps, desc_rows, labelled_rows, centroids, warm, multi, mean, lexical)
+
+
+def lexical_documents(
+    capabilities: Sequence[Capability], owners: Ints, texts: Sequence[str]
+) -> list[str]:
+    """BM25's document per capability: its text, examples and labelled queries (`texts`)."""
+    docs = [[c.text(), *c.examples] for c in capabilities]
+    for owner, text in zip(owners, texts, strict=True):
+        docs[int(owner)].append(text)
+    return ["\n".join(d) for d in docs]
 
 
 def grow(tables: Tables, vectors: Matrix, owners: Ints, count: int) -> None:
@@ -104,6 +122,7 @@ def grow(tables: Tables, vectors: Matrix, owners: Ints, count: int) -> None:
     new = np.zeros((count, tables.centroids.shape[1]), dtype=np.float32)
     tables.centroids = np.concatenate([tables.centroids, new])
     tables.warm = np.concatenate([tables.warm, np.zeros(count, dtype=bool)])
+    tables.mean = tables.desc.vectors.mean(axis=0)
 
 
 @dataclass
@@ -180,6 +199,71 @@ def combine(method: str, p: Parts, shift: float, options: dict[str, Any]) -> Mat
     if method in ("blend", "hybrid"):
         return scores.astype(np.float32, copy=False)
     raise ValueError(f"unknown method {method!r}: one of {', '.join(METHODS)}")
+
+
+def pair_vote(tables: Tables, queries: Matrix, caps: Ints, options: dict[str, Any]) -> Matrix:
+    """The softmax-weighted vote of the nearest labelled multi-capability queries, each for
+    all of its relevant capabilities (2k rows: about k queries of two)."""
+    rows, column = tables.multi.span(caps)
+    sims = queries @ tables.multi.vectors[rows].T
+    k, temperature = 2 * int(options["k"]), float(options["temperature"])
+    return _vote(sims, column, caps.size, k, temperature)
+
+
+def residual(tables: Tables, queries: Matrix, tops: Ints, alpha: float) -> Matrix:
+    """Each query with `alpha` of its projection on its top capability removed (its centroid
+    where warm, else its first description row), renormalised: what a second capability
+    would have to serve (a two-tool request's other half)."""
+    first = np.searchsorted(tables.desc.owners, tops)
+    warm = tables.warm[tops][:, None]
+    anchors = np.where(warm, tables.centroids[tops], tables.desc.vectors[first])
+    along = np.sum(queries * anchors, axis=1, keepdims=True)
+    rest = queries - alpha * along * anchors
+    norms = np.linalg.norm(rest, axis=1, keepdims=True)
+    unit: Matrix = (rest / np.maximum(norms, 1e-9)).astype(np.float32)
+    return unit
+
+
+def _shortlist(tables: Tables, options: dict[str, Any], vector: Matrix, top_k: int) -> Ints:
+    near = tables.desc.owners[tables.desc.nearest(vector, max(64, 8 * top_k))]
+    votes = tables.labelled.owners[tables.labelled.nearest(vector, 4 * int(options["k"]))]
+    return np.unique(np.concatenate([near, votes]))
+
+
+def narrow(
+    tables: Tables, options: dict[str, Any], vector: Matrix, pool: Ints | None, top_k: int
+) -> Ints:
+    """The capabilities to score: the pool (None: all), or a shortlist of it where it is big
+    (the approximate index's nearest description rows and labelled queries' owners)."""
+    size = tables.n_caps if pool is None else pool.size
+    if not tables.desc.approximate or size < int(options["exact_below"]):
+        return np.arange(size, dtype=np.int64) if pool is None else pool
+    shortlist = _shortlist(tables, options, vector, top_k)
+    if pool is None:
+        return shortlist
+    kept = shortlist[np.isin(shortlist, pool)]
+    return kept if kept.size >= top_k else pool  # too few allowed: scan the allowed set
+
+
+def second_place(
+    tables: Tables,
+    options: dict[str, Any],
+    score: Callable[[Matrix], Matrix],
+    scored: tuple[Matrix, Matrix, Ints],
+    top_k: int,
+) -> Ints:
+    """Rank 2 for each query (a position in the pool `caps`; -1: none), chosen for what rank
+    1 leaves unexplained: the scores (`score`) of the query less `residual` of its projection
+    on rank 1, plus `pair_weight` times the vote of labelled multi-capability queries."""
+    queries, scores, caps = scored
+    alpha = float(options["residual"])
+    if alpha <= 0 or top_k < 2 or caps.size < 2:
+        return np.full(len(scores), -1, dtype=np.int64)
+    best = scores.argmax(axis=1)
+    again = score(residual(tables, queries, caps[best], alpha))
+    again += float(options["pair_weight"]) * pair_vote(tables, queries, caps, options)
+    again[np.arange(len(best)), best] = -np.inf
+    return np.asarray(again.argmax(axis=1), dtype=np.int64)
 
 
 def options_for(method: str, options: dict[str, Any]) -> dict[str, Any]:

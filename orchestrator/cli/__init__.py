@@ -1,5 +1,5 @@
 """The `orchestrator` command: `ask` and `config` (command), `eval` (the harness), `router …`,
-`serve`, the live view of one run and the progress bar of long commands.
+`serve`, `mcp`, the live view of one run and the progress bar of long commands.
 
 May import anything; heavy imports stay inside the handlers so `--help` answers at once."""
 

@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object, no progress")
     ask.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run")
     ask.add_argument("--runs", help=f"SQLite file of checkpointed runs (default: {RUNS_HINT})")
+    ask.add_argument(
+        "--approve",
+        choices=("all", "none"),
+        help="answer every tool call that needs approval (default: ask on the terminal)",
+    )
     ask.set_defaults(func=_ask)
     config = sub.add_parser("config", help="show or validate configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -65,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from orchestrator.cli.capabilities import add_capabilities_parser
     from orchestrator.cli.eval import add_eval_parser
+    from orchestrator.cli.mcp import add_mcp_parser
     from orchestrator.cli.router import add_router_parser
     from orchestrator.cli.serve import add_serve_parser
 
@@ -72,6 +78,7 @@ def _add_subcommands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_capabilities_parser(sub)
     add_eval_parser(sub)
     add_serve_parser(sub)
+    add_mcp_parser(sub)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -108,6 +115,18 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _run(
+    orchestrator: Any, args: argparse.Namespace, run_id: str, store: str, on_event: Any
+) -> Any:
+    from orchestrator.cli.approval import settle
+
+    def resume(approve: bool | None) -> Any:
+        return orchestrator.resume(run_id, store=store, on_event=on_event, approve=approve)
+
+    first = _first(orchestrator, args, run_id, store, on_event)
+    return settle(first, resume, args.approve)
+
+
+def _first(
     orchestrator: Any, args: argparse.Namespace, run_id: str, store: str, on_event: Any
 ) -> Any:
     if args.resume:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from orchestrator.api import EventHandler
@@ -28,7 +29,13 @@ def render_event(console: Console, event: dict[str, Any]) -> None:
             console.print(f"  {sq['id']}: {_short(sq['question'])}{deps}")
     elif kind == "route":
         cluster = f" (cluster {event['clusters'][0]})" if event.get("clusters") else ""
-        console.print(f"[cyan]route[/] {event['subquery_id']} → {event['model']}{cluster}")
+        tool = (event.get("capability") or {}).get("capability")
+        via = f" with tool {tool}" if tool else ""
+        console.print(f"[cyan]route[/] {event['subquery_id']} → {event['model']}{cluster}{via}")
+    elif kind == "tool":
+        result = event["output"] if event["status"] == "ok" else event.get("error") or ""
+        line = f"{event['subquery_id']} {event['capability']} {event['status']}"
+        console.print(f"[blue]tool[/] {escape(line)}: {escape(_short(result, 60))}")
     elif kind == "sample":
         mark = "[green]✓[/]" if event["status"] == "ok" else f"[red]✗ {event['status']}[/]"
         detail = (

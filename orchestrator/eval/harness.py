@@ -112,6 +112,10 @@ def scored_row(
         "shape": shape,
         "status": answer.status,
         "error": answer.error,
+        "steps": [
+            {"id": s.subquery_id, "asked": s.asked, "answer": s.answer, "paragraphs": s.paragraphs}
+            for s in answer.steps
+        ],
     }
 
 

@@ -21,8 +21,9 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from orchestrator.protocols import ChatModel, Completion, Message, TextSink
+from orchestrator.protocols import ChatModel, Completion, Message, TextSink, ToolChoice, ToolSpec
 
 _reused_here: ContextVar[list[Completion] | None] = ContextVar("reused_here", default=None)
 
@@ -34,9 +35,13 @@ def request_key(
     max_tokens: int,
     seed: int | None,
     json_mode: bool,
+    *tool_fields: Any,
 ) -> str:
-    """Everything that decides a reply, hashed."""
+    """Everything that decides a reply, hashed (`tool_fields`: tools, tool choice and
+    response format, where given)."""
     request = [model, messages, temperature, max_tokens, seed, json_mode]
+    if tool_fields:
+        request.append(list(tool_fields))
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
@@ -62,8 +67,13 @@ class SharedCalls:
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
+        **tool_fields: Any,
     ) -> Completion:
-        key = request_key(model.id, messages, temperature, max_tokens, seed, json_mode)
+        """`tool_fields`: the tools, tool_choice and response_format given (not None)."""
+        extra = {k: tool_fields[k] for k in sorted(tool_fields)}
+        key = request_key(
+            model.id, messages, temperature, max_tokens, seed, json_mode, *extra.items()
+        )
         async with self._locks.setdefault(key, asyncio.Lock()):
             done = self._done.get(key)
             if done is None:
@@ -74,6 +84,7 @@ class SharedCalls:
                     seed=seed,
                     json_mode=json_mode,
                     on_text=on_text,
+                    **extra,
                 )
                 self._keep(key, done)
                 return done
@@ -107,7 +118,11 @@ class SharingModel:
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> Completion:
+        fields = {"tools": tools, "tool_choice": tool_choice, "response_format": response_format}
         return await self.shared.complete(
             self.inner,
             messages,
@@ -116,6 +131,7 @@ class SharingModel:
             seed=seed,
             json_mode=json_mode,
             on_text=on_text,
+            **{k: v for k, v in fields.items() if v is not None},  # older models lack them
         )
 
 

@@ -1,5 +1,6 @@
 """The answering graphs: their state and runtime context, the planner's output, the one set of
-nodes every graph is wired from (plan, route, allocate, sample, deepen, aggregate, synthesize),
+nodes every graph is wired from (plan, route, allocate, act, approve, sample, deepen, aggregate,
+synthesize; act and approve run tool steps through the `Toolbox` seam of `toolbox.py`),
 the token-budget shape, aggregation, run budgets, and building or loading a graph by spec.
 
 May import: llm-free root modules (config, errors, protocols, prompts, results) and `qa`.

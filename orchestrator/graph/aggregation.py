@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from orchestrator.protocols import Aggregator, Message, Selection
 from orchestrator.qa import scoring as metrics
@@ -20,6 +20,32 @@ def extract_answer(text: str) -> str:
     answer = metrics.extract_answer(text)
     lines = [line.strip() for line in answer.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+_YES_NO = re.compile(r"^(yes|no)\b[,.;:!]?", re.I)
+SENTENCE_WORDS = 6  # an answer longer than this is a sentence, not the short form
+
+
+def _is_sentence(text: str) -> bool:
+    words = len(text.split())
+    return words > SENTENCE_WORDS or (words > 3 and text.endswith("."))
+
+
+def short_form(answer: str, found: Sequence[str] = ()) -> str:
+    """The short answer a question asks for, when a model wrote a sentence: "Yes, both
+    are ..." is `yes`; a sentence that contains answers found along the way is the last
+    found answer it contains ("Jonny Craig has been a member of more bands, ..." is
+    `Jonny Craig`). Anything else is kept as written."""
+    text = answer.strip()
+    if (match := _YES_NO.match(text)) and (
+        match.end() == len(text) or match.group(0)[-1:] in ",.;:!"
+    ):
+        return match.group(1).lower()
+    if not _is_sentence(text):
+        return text
+    padded = f" {metrics.normalize_answer(text)} "
+    inside = [f for f in found if f.strip() and f" {metrics.normalize_answer(f)} " in padded]
+    return inside[-1].strip() if inside else text
 
 
 def has_answer_line(text: str) -> bool:

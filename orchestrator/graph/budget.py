@@ -36,9 +36,13 @@ class Budget:
     def absorb(self, records: list[dict[str, Any]]) -> None:
         """Count calls already made (a resumed run's trace) against this budget."""
         made = [r for r in records if r["status"] != "budget_exhausted"]
-        self.calls += len(made)
+        self.calls += sum(1 for r in made if r.get("stage") != "tool")  # a tool is no LLM call
         self.cost_usd += sum(r["cost_usd"] for r in made)
         self.completion_tokens += sum(r["completion_tokens"] for r in made)
+
+    def spend(self, cost_usd: float) -> None:
+        """Count what a tool step cost (a capability's `cost_usd`) against the cap."""
+        self.cost_usd += cost_usd
 
     def reserve(self, model: ModelConfig, messages: list[Message], max_tokens: int) -> Reservation:
         """Reserve a call's worst case or raise BudgetExhausted naming the cap it would break."""

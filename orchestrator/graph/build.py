@@ -1,5 +1,6 @@
-"""Graph topologies built from the nodes. The wide graph is
-plan → route → allocate → sample ×N (parallel, dependency waves) → aggregate → synthesize;
+"""Graph topologies built from the nodes. The wide graph is plan → route → allocate →
+gather → act → approve → sample ×N (parallel, dependency waves) → aggregate → gather … →
+synthesize (act and approve run the wave's tool steps, if any);
 the deep graph deepens one trajectory per sub-query instead; the single graph asks the
 routed model the whole question, unplanned."""
 
@@ -20,6 +21,9 @@ def _planned_graph(name: str, sample: Any, split: str, checkpointer: Any) -> Any
     builder.add_node("plan", nodes.plan)
     builder.add_node("route", nodes.route)
     builder.add_node("allocate", nodes.allocator(split))
+    builder.add_node("gather", nodes.gather)
+    builder.add_node("act", nodes.act)
+    builder.add_node("approve", nodes.approve)
     builder.add_node("sample", sample)  # a Send target
     builder.add_node("aggregate", nodes.aggregate)
     builder.add_node("synthesize", nodes.synthesize)
@@ -27,9 +31,12 @@ def _planned_graph(name: str, sample: Any, split: str, checkpointer: Any) -> Any
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", nodes.after_plan, ["route", "finish"])
     builder.add_edge("route", "allocate")
-    builder.add_conditional_edges("allocate", nodes.schedule, ["sample", "synthesize"])
+    builder.add_edge("allocate", "gather")
+    builder.add_edge("gather", "act")
+    builder.add_edge("act", "approve")
+    builder.add_conditional_edges("approve", nodes.schedule, ["sample", "synthesize"])
     builder.add_edge("sample", "aggregate")
-    builder.add_conditional_edges("aggregate", nodes.schedule, ["sample", "synthesize"])
+    builder.add_edge("aggregate", "gather")
     builder.add_edge("synthesize", END)
     builder.add_edge("finish", END)
     return builder.compile(checkpointer=checkpointer, name=name)
@@ -59,13 +66,17 @@ def build_single_graph(checkpointer: Any = None) -> Any:
     builder.add_node("direct", nodes.direct)
     builder.add_node("route", nodes.route)
     builder.add_node("allocate", nodes.allocator("width", planned=False))
+    builder.add_node("act", nodes.act)
+    builder.add_node("approve", nodes.approve)
     builder.add_node("sample", nodes.sample)  # type: ignore[arg-type]  # a Send target
     builder.add_node("aggregate", nodes.aggregate)
     builder.add_node("synthesize", nodes.conclude)
     builder.add_edge(START, "direct")
     builder.add_edge("direct", "route")
     builder.add_edge("route", "allocate")
-    builder.add_conditional_edges("allocate", nodes.schedule, ["sample", "synthesize"])
+    builder.add_edge("allocate", "act")
+    builder.add_edge("act", "approve")
+    builder.add_conditional_edges("approve", nodes.schedule, ["sample", "synthesize"])
     builder.add_edge("sample", "aggregate")
     builder.add_conditional_edges("aggregate", nodes.schedule, ["sample", "synthesize"])
     builder.add_edge("synthesize", END)

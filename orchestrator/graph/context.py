@@ -12,14 +12,18 @@ from orchestrator.config import Config
 from orchestrator.errors import BudgetExhausted
 from orchestrator.graph.budget import Budget
 from orchestrator.graph.state import CallRecord
+from orchestrator.graph.toolbox import Toolbox
 from orchestrator.protocols import (
     Aggregator,
     ChatModel,
     Completion,
     Embedder,
+    KnowsBestModel,
     Message,
     Router,
     TextSink,
+    ToolChoice,
+    ToolSpec,
 )
 
 
@@ -39,11 +43,27 @@ class RunContext:
     budget_tokens: int | None = None
     stream_tokens: bool = False  # stream the synthesis text as `token` events
     side_calls: list[CallRecord] = field(default_factory=list)
+    toolbox: Toolbox | None = None  # capabilities a sub-query may be routed to
 
     def __post_init__(self) -> None:
         # Model calls in flight are capped here rather than by LangGraph's max_concurrency,
         # which would also queue the checkpoint writes of finished branches behind them.
         self.slots = asyncio.Semaphore(self.config.graph.max_concurrency)
+
+    @property
+    def planner_model(self) -> str:
+        """The configured planner; else, when routing for accuracy (α ≥ 0.5), the router's
+        most accurate model of the pool (a weaker planner or synthesizer loses what the
+        routed steps found); else the default model."""
+        configured = self.config.graph.planner_model
+        if configured is None and self.alpha >= 0.5 and isinstance(self.router, KnowsBestModel):
+            best = self.router.best_model()
+            configured = best if best in self.models else None
+        return configured or self.config.default_model
+
+    @property
+    def synthesizer_model(self) -> str:
+        return self.config.graph.synthesizer_model or self.planner_model
 
     async def call(
         self,
@@ -55,8 +75,11 @@ class RunContext:
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
     ) -> Completion:
         """One metered model call: reserve the worst case, call, settle the actual cost."""
+        extra: dict[str, Any] = {"tools": tools, "tool_choice": tool_choice} if tools else {}
         async with self.slots:
             reservation = self.budget.reserve(self.config.model(model_id), messages, max_tokens)
             completion = None
@@ -68,6 +91,7 @@ class RunContext:
                     seed=seed,
                     json_mode=json_mode,
                     on_text=on_text,
+                    **extra,  # only when asked: not every ChatModel takes tools
                 )
             finally:
                 self.budget.settle(reservation, completion)
@@ -76,7 +100,7 @@ class RunContext:
     async def judge(self, messages: list[Message]) -> str:
         """One metered judge call (the synthesizer model). Its trace entry waits in
         `side_calls` until the aggregate node moves it into the state."""
-        model = self.config.synthesizer_model
+        model = self.synthesizer_model
         try:
             completion = await self.call(
                 model, messages, max_tokens=self.config.graph.judge_max_tokens

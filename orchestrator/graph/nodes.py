@@ -2,8 +2,9 @@
 built-in ones get: the token-budget shape (`allocate`), a shape that survives a resume
 (`schedule`), the judge's calls in the trace (`aggregate`), per-branch error records.
 
-plan → route → allocate → sample ×N | deepen | long_chain → aggregate → synthesize; the single
-graph starts at `direct` and ends at `conclude`; a failed plan ends at `finish`."""
+plan → route → allocate → gather → sample ×N | deepen | long_chain → aggregate → gather → … →
+synthesize; the single graph starts at `direct`, skips `gather` and ends at `conclude`; a plan
+that failed on a provider error or the budget ends at `finish`."""
 
 from __future__ import annotations
 
@@ -14,24 +15,42 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from orchestrator.errors import BudgetExhausted, ConfigError, PlanningError, ProviderError
+from orchestrator.graph.acting import act, approve, capability_route, offered_block, tool_block
 from orchestrator.graph.context import RunContext, call_record
 from orchestrator.graph.depth import deepen, long_chain
-from orchestrator.graph.planning import SubQuery, parse_plan, ready_subqueries
+from orchestrator.graph.evidence import paragraphs_of, top_paragraphs
+from orchestrator.graph.planning import (
+    SubQuery,
+    known_facts,
+    parse_plan,
+    ready_subqueries,
+    resolve,
+    whole,
+)
 from orchestrator.graph.sampling import sample, sample_seed
 from orchestrator.graph.shape import SPLITS, Shape, divide
-from orchestrator.graph.state import GraphState, RouteRecord, SampleTask, StepRecord
+from orchestrator.graph.state import (
+    EvidenceRecord,
+    GraphState,
+    RouteRecord,
+    SampleTask,
+    StepRecord,
+)
 from orchestrator.graph.synthesis import conclude, synthesize
 from orchestrator.prompts import render
 
 __all__ = [
+    "act",
     "after_plan",
     "aggregate",
     "allocate",
     "allocator",
+    "approve",
     "conclude",
     "deepen",
     "direct",
     "finish",
+    "gather",
     "long_chain",
     "plan",
     "route",
@@ -50,20 +69,19 @@ class AllocateNode(Protocol):
 
 
 async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Decompose the question; one re-ask on an unusable reply, then a planning error.
+    """Decompose the question, or decide it needs no decomposition; one re-ask on an unusable
+    reply, then the question is answered as one sub-query, the trace and status saying so.
     With `max_subqueries = 1` there is nothing to decompose: the question is the sub-query
     (clipping a longer plan to its first step would answer the wrong question)."""
-    ctx = runtime.context
+    ctx, question = runtime.context, state["question"]
     if ctx.config.graph.max_subqueries == 1:
-        whole: list[SubQuery] = [{"id": "q1", "question": state["question"], "depends_on": []}]
-        runtime.stream_writer({"event": "plan", "plan": whole, "attempt": 0})
-        return {"plan": whole}
-    model = ctx.config.planner_model
-    messages = render(
-        "plan", question=state["question"], max_subqueries=ctx.config.graph.max_subqueries
-    )
-    calls = []
-    error = ""
+        runtime.stream_writer({"event": "plan", "plan": whole(question), "attempt": 0})
+        return {"plan": whole(question)}
+    model = ctx.planner_model
+    offers, offered = offered_block(ctx.toolbox, question)
+    limit = ctx.config.graph.max_subqueries
+    messages = render("plan", question=question, max_subqueries=limit, capabilities=offers)
+    calls, error = [], ""
     for attempt in range(2):
         try:
             completion = await ctx.call(
@@ -75,7 +93,7 @@ async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any
             return {"calls": calls, "status": status, "error": f"planning failed: {exc}"}
         calls.append(call_record("plan", model, completion))
         try:
-            subqueries = parse_plan(completion.text, ctx.config.graph.max_subqueries)
+            subqueries = parse_plan(completion.text, limit, question, offered)
         except PlanningError as exc:
             error = str(exc)
             retry = render("plan_retry", error=error)
@@ -84,7 +102,9 @@ async def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any
             continue
         runtime.stream_writer({"event": "plan", "plan": subqueries, "attempt": attempt + 1})
         return {"plan": subqueries, "calls": calls}
-    return {"calls": calls, "status": "error", "error": f"planning failed twice: {error}"}
+    note = f"planning failed twice ({error}): the question was answered as one sub-query"
+    runtime.stream_writer({"event": "plan", "plan": whole(question), "attempt": 2, "note": note})
+    return {"plan": whole(question), "calls": calls, "status": "partial", "error": note}
 
 
 def after_plan(state: GraphState) -> str:
@@ -92,7 +112,9 @@ def after_plan(state: GraphState) -> str:
 
 
 async def route(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Embed every sub-query in one batch and ask the router for each."""
+    """Embed every sub-query in one batch and ask the router for each; with a toolbox, also
+    ask it whether the sub-query goes to a capability (the model then reasons over its
+    result) and why."""
     ctx = runtime.context
     plan_ = state["plan"]
     vectors = ctx.embedder.embed([sq["question"] for sq in plan_])
@@ -111,16 +133,45 @@ async def route(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, An
             "clusters": decision.clusters,
             "weights": decision.weights,
         }
+        if (choice := capability_route(ctx.toolbox, sq)) is not None:
+            routes[sq["id"]]["capability"] = choice
         runtime.stream_writer({"event": "route", **routes[sq["id"]]})
     return {"routes": routes}
 
 
-def _facts(sq: SubQuery, steps: dict[str, StepRecord], plan_: list[SubQuery]) -> str:
-    if not sq["depends_on"]:
-        return ""
-    questions = {s["id"]: s["question"] for s in plan_}
-    lines = [f"- {d} ({questions[d]}): {steps[d]['answer'] or 'unknown'}" for d in sq["depends_on"]]
-    return "Facts found in earlier steps:\n" + "\n".join(lines) + "\n\n"
+async def gather(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Before each wave, what its sub-queries are asked: the text with earlier answers filled
+    in, and the few paragraphs of the question's context most relevant to that text (every
+    paragraph for a plan of one step, which is the question itself)."""
+    ctx = runtime.context
+    plan_, steps = state["plan"], state.get("steps", {})
+    known = state.get("evidence") or {}
+    ready = [sq for sq in ready_subqueries(plan_, set(steps)) if sq["id"] not in known]
+    if not ready:
+        return {}
+    # `merge` hands candidate lists on, not answers: those reach a later hop as facts only
+    filled = ctx.aggregator.name != "merge"
+    answers = {i: s["answer"] for i, s in steps.items() if filled and s["status"] != "error"}
+    questions = [resolve(sq, plan_, answers) for sq in ready]
+    k = ctx.config.graph.evidence_paragraphs if len(plan_) > 1 else 0
+    chosen = top_paragraphs(ctx.embedder, questions, paragraphs_of(state.get("context", "")), k)
+    evidence: dict[str, EvidenceRecord] = {}
+    for sq, text, picked in zip(ready, questions, chosen, strict=True):
+        evidence[sq["id"]] = {"subquery_id": sq["id"], "question": text, "paragraphs": picked}
+        runtime.stream_writer({"event": "evidence", **evidence[sq["id"]]})
+    return {"evidence": evidence}
+
+
+def _asked(sq: SubQuery, state: GraphState) -> tuple[SubQuery, str]:
+    """The sub-query as `gather` prepared it, and its context (as planned, and the whole
+    context, in a graph without `gather`)."""
+    context = state.get("context", "")
+    record = (state.get("evidence") or {}).get(sq["id"])
+    if record is None:
+        return sq, context
+    paragraphs = paragraphs_of(context)
+    chosen = "\n\n".join(paragraphs[i] for i in record["paragraphs"] if i < len(paragraphs))
+    return {**sq, "question": record["question"]}, chosen
 
 
 def _fixed(split: str, ctx: RunContext) -> Shape:
@@ -143,7 +194,8 @@ def allocator(split: str, *, planned: bool = True) -> AllocateNode:
         if ctx.budget_tokens is not None:
             graph = ctx.config.graph
             overhead = ctx.budget.completion_tokens  # planning, already spent
-            if planned or ctx.aggregator.name == "merge":
+            synthesized = planned and len(state["plan"]) > 1  # one step is its own answer
+            if synthesized or ctx.aggregator.name == "merge":
                 overhead += graph.synth_max_tokens
             if ctx.aggregator.name == "judge":
                 overhead += len(state["plan"]) * graph.judge_max_tokens
@@ -176,22 +228,20 @@ def schedule(state: GraphState, runtime: Runtime[RunContext]) -> Any:
     if not ready:
         return "synthesize"
     index = {sq["id"]: i for i, sq in enumerate(plan_)}
-    context = state.get("context", "")
-    return [
-        Send(
-            "sample",
-            SampleTask(
-                subquery=sq,
-                route=state["routes"][sq["id"]],
-                sample_idx=k,
-                seed=sample_seed(ctx.seed, index[sq["id"]], k),
-                facts=_facts(sq, steps, plan_),
-                context=context,
-            ),
-        )
-        for sq in ready
-        for k in range(ctx.width)
-    ]
+    answers = {i: s["answer"] for i, s in steps.items()}
+    tools = state.get("tools") or {}
+    tasks = []
+    for sq in ready:
+        asked, context = _asked(sq, state)
+        facts = tool_block(tools.get(sq["id"])) + known_facts(sq, plan_, answers)
+        route_ = state["routes"][sq["id"]]
+        for k in range(ctx.width):
+            seed = sample_seed(ctx.seed, index[sq["id"]], k)
+            task = SampleTask(
+                subquery=asked, route=route_, sample_idx=k, seed=seed, facts=facts, context=context
+            )
+            tasks.append(Send("sample", task))
+    return tasks
 
 
 async def aggregate(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -228,7 +278,7 @@ async def aggregate(state: GraphState, runtime: Runtime[RunContext]) -> dict[str
 
 def direct(state: GraphState) -> dict[str, Any]:
     """The single graph's plan: the question itself, undivided."""
-    return {"plan": [SubQuery(id="q1", question=state["question"], depends_on=[])]}
+    return {"plan": whole(state["question"])}
 
 
 async def finish(state: GraphState) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""Planning: parse and validate the planner's decomposition into typed sub-queries."""
+"""Planning: parse and validate the planner's decomposition into typed sub-queries, and
+fill a later hop's references (`#1`, `{q1}`, "the answer to q1") with the earlier answers."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypedDict
+from collections.abc import Collection
+from typing import Any, NotRequired, TypedDict
 
 from orchestrator.errors import PlanningError
 
@@ -15,6 +17,7 @@ class SubQuery(TypedDict):
     id: str
     question: str
     depends_on: list[str]
+    capability: NotRequired[str]  # the planner's mark: a capability it was offered
 
 
 def _json_payload(text: str) -> Any:
@@ -31,13 +34,15 @@ def _json_payload(text: str) -> Any:
 
 
 def _items(payload: Any) -> list[Any]:
+    if isinstance(payload, dict) and payload.get("decompose") is False:
+        return []
     items = payload.get("subqueries") if isinstance(payload, dict) else payload
     if not isinstance(items, list) or not items:
-        raise PlanningError("the plan has no 'subqueries' list")
+        raise PlanningError("the plan has no 'subqueries' list and no \"decompose\": false")
     return items
 
 
-def _subquery(item: Any, index: int) -> SubQuery:
+def _subquery(item: Any, index: int, offered: Collection[str]) -> SubQuery:
     if isinstance(item, str):
         item = {"question": item}
     if not isinstance(item, dict) or not isinstance(item.get("question"), str):
@@ -49,26 +54,66 @@ def _subquery(item: Any, index: int) -> SubQuery:
         raise PlanningError(f"sub-query {index + 1} is {len(question)} characters long (max 2000)")
     raw_deps = item.get("depends_on") or []
     deps = [str(d) for d in raw_deps] if isinstance(raw_deps, list) else []
-    return {"id": str(item.get("id") or f"q{index + 1}"), "question": question, "depends_on": deps}
+    sq: SubQuery = {
+        "id": str(item.get("id") or f"q{index + 1}"),
+        "question": question,
+        "depends_on": deps,
+    }
+    mark = item.get("capability")
+    if isinstance(mark, str) and mark in offered:  # a plan names only what it was offered
+        sq["capability"] = mark
+    return sq
 
 
-def parse_plan(text: str, max_subqueries: int) -> list[SubQuery]:
+def whole(question: str, capability: str | None = None) -> list[SubQuery]:
+    """The plan of a question that needs no decomposition: the question itself, verbatim
+    (with the planner's capability mark, if it made one)."""
+    sq: SubQuery = {"id": "q1", "question": question, "depends_on": []}
+    if capability:
+        sq["capability"] = capability
+    return [sq]
+
+
+def parse_plan(
+    text: str, max_subqueries: int, question: str, offered: Collection[str] = ()
+) -> list[SubQuery]:
     """Sub-queries from the planner's reply, clipped to max_subqueries, dependencies checked.
+    `{"decompose": false}` or a plan of one step is the question itself, asked verbatim (a
+    one-step rewording can only lose what the question said).
 
-    Only ids, questions and dependencies are read: nothing the planner writes can change
-    models, budgets or configuration.
+    Only ids, questions, dependencies and capability marks are read, a mark only when it
+    names one of the `offered` capability ids: nothing the planner writes can change models,
+    budgets or configuration, nor reach a capability it was not shown.
     """
-    items = _items(_json_payload(text))[:max_subqueries]
-    plan = [_subquery(item, i) for i, item in enumerate(items)]
+    payload = _json_payload(text)
+    items = _items(payload)[:max_subqueries]
+    plan = [_subquery(item, i, offered) for i, item in enumerate(items)]
+    if len(plan) <= 1:
+        mark = plan[0].get("capability") if plan else _mark(payload, offered)
+        return whole(question, mark)
     ids = [sq["id"] for sq in plan]
     if len(set(ids)) != len(ids):
         raise PlanningError(f"the plan repeats sub-query ids: {ids}")
     for sq in plan:
-        sq["depends_on"] = [
-            d for d in dict.fromkeys(sq["depends_on"]) if d in ids and d != sq["id"]
-        ]
+        named = [*sq["depends_on"], *_referenced(sq["question"], ids)]
+        sq["depends_on"] = [d for d in dict.fromkeys(named) if d in ids and d != sq["id"]]
     _check_acyclic(plan)
     return plan
+
+
+def _mark(payload: Any, offered: Collection[str]) -> str | None:
+    """The capability mark of a `{"decompose": false, "capability": ...}` reply."""
+    mark = payload.get("capability") if isinstance(payload, dict) else None
+    return mark if isinstance(mark, str) and mark in offered else None
+
+
+def known_facts(sq: SubQuery, plan: list[SubQuery], answers: dict[str, str]) -> str:
+    """The answers of the steps `sq` depends on, as the lines its prompts start with."""
+    if not sq["depends_on"]:
+        return ""
+    questions = {s["id"]: s["question"] for s in plan}
+    lines = [f"- {d} ({questions[d]}): {answers.get(d) or 'unknown'}" for d in sq["depends_on"]]
+    return "Facts found in earlier steps:\n" + "\n".join(lines) + "\n\n"
 
 
 def _check_acyclic(plan: list[SubQuery]) -> None:
@@ -86,3 +131,32 @@ def _check_acyclic(plan: list[SubQuery]) -> None:
 def ready_subqueries(plan: list[SubQuery], finished: set[str]) -> list[SubQuery]:
     """Sub-queries not yet finished whose dependencies all are."""
     return [sq for sq in plan if sq["id"] not in finished and set(sq["depends_on"]) <= finished]
+
+
+_REFERENCE = re.compile(r"\{(q\d+)\}|#(\d+)|\bthe answer (?:to|of|from) (q\d+)\b", re.I)
+
+
+def _reference_id(match: re.Match[str], ids: list[str]) -> str | None:
+    braced, position, phrase = match.groups()
+    if position is not None:
+        n = int(position)
+        return ids[n - 1] if 1 <= n <= len(ids) else None
+    return (braced or phrase).lower()
+
+
+def _referenced(question: str, ids: list[str]) -> list[str]:
+    found = (_reference_id(m, ids) for m in _REFERENCE.finditer(question))
+    return [i for i in found if i is not None]
+
+
+def resolve(sq: SubQuery, plan: list[SubQuery], answers: dict[str, str]) -> str:
+    """The sub-query's text with each reference to an earlier step replaced by that step's
+    answer, so a later hop names the entity it asks about ("In which city is #1?" → "In
+    which city is King's College?"). A reference to a step without an answer stays."""
+    ids = [s["id"] for s in plan]
+
+    def fill(match: re.Match[str]) -> str:
+        ref = _reference_id(match, ids)
+        return answers.get(ref or "", "") or match.group(0)
+
+    return _REFERENCE.sub(fill, sq["question"])

@@ -22,12 +22,38 @@ class CallRecord(TypedDict):
     error: str | None
 
 
+class CapabilityRoute(TypedDict):
+    """The capability router's say on one sub-query: the capability it goes to (None: a
+    model answers it), the score, whether the router abstained, the planner's mark, the
+    capabilities the policy refused (id → why), and the reason in one line."""
+
+    capability: str | None
+    score: float | None
+    abstained: bool
+    hint: str | None
+    denied: dict[str, str]
+    reason: str
+
+
 class RouteRecord(TypedDict):
     subquery_id: str
     model: str
     ranked: list[str]
     clusters: list[int]
     weights: list[float]
+    capability: NotRequired[CapabilityRoute]
+
+
+class ToolRecord(CallRecord):
+    """One sub-query's tool step (stage `tool`, `model` the capability id): the arguments
+    it was called with, its output, and `status` ok, error (`error_kind` says which),
+    pending (waiting for a person's yes) or refused (a person said no)."""
+
+    subquery_id: str
+    capability: str
+    arguments: dict[str, Any] | None
+    output: str
+    error_kind: str | None
 
 
 class SampleRecord(CallRecord):
@@ -45,6 +71,15 @@ class StepRecord(TypedDict):
     selected: int | None
     votes: dict[str, int]
     status: str
+
+
+class EvidenceRecord(TypedDict):
+    """What one sub-query was asked: its text with earlier answers filled in, and which of the
+    question's paragraphs (0-based, in document order) reached its prompt."""
+
+    subquery_id: str
+    question: str
+    paragraphs: list[int]
 
 
 class SampleTask(TypedDict):
@@ -72,10 +107,13 @@ class GraphState(TypedDict):
     shape: NotRequired[dict[str, int]]
     plan: NotRequired[list[SubQuery]]
     routes: NotRequired[dict[str, RouteRecord]]
+    evidence: Annotated[dict[str, EvidenceRecord], merge]
     samples: Annotated[list[SampleRecord], operator.add]
     steps: Annotated[dict[str, StepRecord], merge]
     calls: Annotated[list[CallRecord], operator.add]
+    tools: Annotated[dict[str, ToolRecord], merge]
     answer: NotRequired[str]
     synthesis: NotRequired[str]
+    support: NotRequired[dict[str, str]]
     status: NotRequired[str]
     error: NotRequired[str | None]

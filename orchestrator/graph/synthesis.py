@@ -1,5 +1,6 @@
 """The last node of a graph: `synthesize` assembles the final answer from the fenced
-sub-answers; `conclude` is the single graph's, the aggregated sample answer itself."""
+sub-answers, each with the sentence of its evidence that supports it; `conclude` is the single
+graph's (and a one-step plan's): the aggregated sample answer itself, with no further call."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from orchestrator.errors import BudgetExhausted, ProviderError
-from orchestrator.graph.aggregation import extract_answer, has_answer_line
+from orchestrator.graph.acting import tool_line
+from orchestrator.graph.aggregation import extract_answer, has_answer_line, short_form
 from orchestrator.graph.context import RunContext, call_record, token_sink
+from orchestrator.graph.evidence import paragraphs_of, supporting_sentence
 from orchestrator.graph.fencing import fence_tag, fence_text
 from orchestrator.graph.state import GraphState, SampleRecord
 from orchestrator.prompts import render
@@ -18,22 +21,24 @@ from orchestrator.protocols import Message
 
 
 async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Assemble the final answer from the fenced sub-answers."""
+    """Assemble the final answer from the fenced sub-answers; a plan of one step (a question
+    that needed no decomposition) is answered by its step, with no synthesis call."""
     ctx = runtime.context
+    if len(state["plan"]) == 1 and ctx.aggregator.name != "merge":
+        return await conclude(state, runtime)
     steps = state.get("steps", {})
     if not any(s["status"] != "error" for s in steps.values()):
         status = "budget_exhausted" if _run_status(state) == "budget_exhausted" else "error"
         error = failure("every sub-query failed", state.get("samples", []))
         return {"status": status, "answer": "", "error": error}
-    # Without a synthesis (it failed, or forgot its `Answer:` line, as small models do) the
-    # answer is the last sub-query's, which the plan makes the one that answers the question.
-    last = steps[state["plan"][-1]["id"]]["answer"]
-    model = ctx.config.synthesizer_model
+    last = steps[state["plan"][-1]["id"]]["answer"]  # the answer if the synthesis fails
+    model = ctx.synthesizer_model
     on_text = token_sink(runtime.stream_writer, "synthesize") if ctx.stream_tokens else None
+    support = _support(state, ctx)
     try:
         completion = await ctx.call(
             model,
-            _synthesis_prompt(state),
+            _synthesis_prompt(state, support),
             max_tokens=ctx.config.graph.synth_max_tokens,
             on_text=on_text,
         )
@@ -41,26 +46,58 @@ async def synthesize(state: GraphState, runtime: Runtime[RunContext]) -> dict[st
         kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "error"
         return {
             "calls": [call_record("synthesize", model, None, str(exc), kind)],
+            "support": support,
             "answer": last,
             "error": f"synthesis failed: {exc}",
             "status": "partial" if kind == "error" else kind,
         }
-    answer = extract_answer(completion.text) if has_answer_line(completion.text) else last
+    answer = _final(completion.text, state)
     runtime.stream_writer({"event": "answer", "answer": answer})
     return {
         "calls": [call_record("synthesize", model, completion)],
         "answer": answer,
         "status": _run_status(state),
         "synthesis": completion.text,
+        "support": support,
     }
 
 
-def _synthesis_prompt(state: GraphState) -> list[Message]:
+def _final(text: str, state: GraphState) -> str:
+    """The synthesis's short answer; without an answer line, the last sub-query's answer
+    (which the plan makes the one that answers the question)."""
     steps = state.get("steps", {})
-    lines = [
-        f"{sq['id']}. {sq['question']} -> {steps[sq['id']]['answer'] or 'unknown'}"
-        for sq in state["plan"]
-    ]
+    found = [steps[sq["id"]]["answer"] for sq in state["plan"]]
+    return short_form(extract_answer(text), found) if has_answer_line(text) else found[-1]
+
+
+def _support(state: GraphState, ctx: RunContext) -> dict[str, str]:
+    """Per answered sub-query, the sentence of the paragraphs it was given that supports its
+    answer (none closed-book)."""
+    paragraphs = paragraphs_of(state.get("context", ""))
+    if not paragraphs:
+        return {}
+    out: dict[str, str] = {}
+    steps = state.get("steps", {})
+    for sid, record in (state.get("evidence") or {}).items():
+        answer = steps[sid]["answer"] if sid in steps else ""
+        given = [paragraphs[i] for i in record["paragraphs"] if i < len(paragraphs)]
+        sentence = supporting_sentence(ctx.embedder, record["question"], answer, given)
+        if sentence:
+            out[sid] = sentence
+    return out
+
+
+def _synthesis_prompt(state: GraphState, support: dict[str, str]) -> list[Message]:
+    steps, asked = state.get("steps", {}), state.get("evidence") or {}
+    tools = state.get("tools") or {}
+    lines = []
+    for sq in state["plan"]:
+        question = asked[sq["id"]]["question"] if sq["id"] in asked else sq["question"]
+        lines.append(f"{sq['id']}. {question} -> {steps[sq['id']]['answer'] or 'unknown'}")
+        if sq["id"] in support:
+            lines.append(f"   (supported by: {support[sq['id']]})")
+        if line := tool_line(tools.get(sq["id"])):
+            lines.append(line)
     subanswers = fence_text("\n".join(lines))
     return render(
         "synthesize",
@@ -103,10 +140,13 @@ async def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict[str,
     if runtime.context.aggregator.name == "merge":
         return await synthesize(state, runtime)
     status = _samples_status(state.get("samples", []))
-    step = state.get("steps", {}).get("q1")
+    if status == "ok" and state.get("status") == "partial":  # e.g. a plan that fell back
+        status = "partial"
+    step = state.get("steps", {}).get(state["plan"][0]["id"])
     if step is None or step["status"] == "error":
         failed = "budget_exhausted" if status == "budget_exhausted" else "error"
         error = failure("every sample failed", state.get("samples", []))
         return {"answer": "", "status": failed, "error": error}
-    runtime.stream_writer({"event": "answer", "answer": step["answer"]})
-    return {"answer": step["answer"], "status": status}
+    answer = short_form(step["answer"])
+    runtime.stream_writer({"event": "answer", "answer": answer})
+    return {"answer": answer, "status": status}

@@ -27,6 +27,7 @@ from orchestrator.errors import ConfigError, ProviderError
 from orchestrator.llm.engines import ENGINES, generate, stream_chunks
 from orchestrator.llm.hints import hint
 from orchestrator.llm.retries import classify, provider_message, retrying, transient
+from orchestrator.llm.wire import read_completion, tool_fields
 from orchestrator.protocols import (
     Completion,
     Engine,
@@ -34,7 +35,8 @@ from orchestrator.protocols import (
     EngineReply,
     Message,
     TextSink,
-    Usage,
+    ToolChoice,
+    ToolSpec,
 )
 from orchestrator.secrets import RedactingFilter, api_key, redact
 
@@ -102,7 +104,10 @@ class _EngineHandler(CustomLLM):  # type: ignore[misc]
     async def acompletion(self, model: str, messages: list[Any], *args: Any, **kw: Any) -> Any:
         reply = await self._generate(model, messages, kw, None)
         response = kw["model_response"]
-        response.choices[0].message.content = reply.text
+        calls = [call.to_openai() for call in reply.tool_calls]
+        response.choices[0].message = litellm.Message(
+            content=reply.text if reply.text or not calls else None, tool_calls=calls or None
+        )
         response.choices[0].finish_reason = reply.finish_reason
         response.model = model
         response.usage = litellm.Usage(
@@ -173,10 +178,16 @@ class LiteLLMChatModel:
         seed: int | None = None,
         json_mode: bool = False,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> Completion:
         """One call, retried on transient errors; streamed into `on_text` when given, and
-        then retried only while no text has been passed on."""
-        kwargs = self._request(messages, temperature, max_tokens, seed, json_mode)
+        then retried only while no text has been passed on. `tools`, `tool_choice` and
+        `response_format` go to the model as OpenAI's fields; its tool calls come back typed
+        in `Completion.tool_calls`."""
+        kwargs = self._request(messages, temperature, max_tokens, seed)
+        kwargs.update(tool_fields(json_mode, tools, tool_choice, response_format))
         stream = _Stream(on_text) if on_text is not None else None
         started = time.perf_counter()
         try:
@@ -197,7 +208,6 @@ class LiteLLMChatModel:
         temperature: float,
         max_tokens: int,
         seed: int | None,
-        json_mode: bool,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.id,
@@ -209,8 +219,6 @@ class LiteLLMChatModel:
         }
         if seed is not None:
             kwargs["seed"] = seed
-        if json_mode:
-            kwargs["response_format"] = {"type": "json_object"}
         if self.spec.api_base:
             kwargs["api_base"] = self.spec.api_base
         key = api_key(self.spec.api_key_env)
@@ -232,21 +240,10 @@ class LiteLLMChatModel:
         return ProviderError(self.id, kind, message, hint(kind, self.spec))
 
     def _completion(self, response: Any, latency_s: float) -> Completion:
-        choices = getattr(response, "choices", None) or []
-        text = choices[0].message.content if choices else None
-        if not choices or text is None:
-            raise self._failure("malformed", "response has no choices or no content")
-        usage = getattr(response, "usage", None)
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        return Completion(
-            text=str(text),
-            model=self.id,
-            usage=Usage(prompt, completion),
-            cost_usd=self.spec.cost(prompt, completion),
-            latency_s=latency_s,
-            finish_reason=str(choices[0].finish_reason or "stop"),
-        )
+        completion = read_completion(response, self.spec, latency_s)
+        if completion is None:
+            raise self._failure("malformed", "response has no choices, content or tool call")
+        return completion
 
 
 @dataclass

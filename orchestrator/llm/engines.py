@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from orchestrator.protocols import Engine, EngineReply, TextSink
+from orchestrator.protocols import Engine, EngineReply, Message, TextSink
 
 ENGINES: dict[str, Engine] = {}
 
@@ -20,15 +20,29 @@ async def generate(
 ) -> EngineReply:
     """One generation by the engine registered for `provider`, with litellm's request `kw`."""
     params = kw.get("optional_params") or {}
+    response_format = params.get("response_format")
     return await ENGINES[provider].generate(
         model,
-        [{"role": m["role"], "content": str(m["content"])} for m in messages],
+        [engine_message(m) for m in messages],
         temperature=float(params.get("temperature", 0.0)),
         max_tokens=int(params.get("max_tokens", 256)),
         seed=params.get("seed"),
-        json_mode=bool(params.get("response_format")),
+        json_mode=(response_format or {}).get("type") in ("json_object", "json_schema"),
         on_text=on_text,
+        tools=params.get("tools") or None,
+        tool_choice=params.get("tool_choice"),
+        response_format=response_format,
     )
+
+
+def engine_message(message: Any) -> Message:
+    """A plain copy of a chat message: role and text content (never None), and the tool
+    calls or tool call id of a tool-calling conversation."""
+    out: Message = {"role": message["role"], "content": str(message.get("content") or "")}
+    for key in ("tool_calls", "tool_call_id", "name"):
+        if message.get(key):
+            out[key] = message[key]
+    return out
 
 
 async def stream_chunks(
@@ -50,6 +64,8 @@ async def stream_chunks(
         reply = await task
     finally:
         task.cancel()
+    for n, call in enumerate(reply.tool_calls):  # the calls, whole, once the text is done
+        yield _chunk("", tool_use={**call.to_openai(), "index": n})
     usage = {
         "prompt_tokens": reply.prompt_tokens,
         "completion_tokens": reply.completion_tokens,
@@ -58,7 +74,12 @@ async def stream_chunks(
     yield _chunk("", reply.finish_reason, usage)
 
 
-def _chunk(text: str, finish: str = "", usage: dict[str, int] | None = None) -> dict[str, Any]:
+def _chunk(
+    text: str,
+    finish: str = "",
+    usage: dict[str, int] | None = None,
+    tool_use: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """One litellm GenericStreamingChunk."""
     return {
         "text": text,
@@ -66,5 +87,5 @@ def _chunk(text: str, finish: str = "", usage: dict[str, int] | None = None) -> 
         "finish_reason": finish,
         "usage": usage,
         "index": 0,
-        "tool_use": None,
+        "tool_use": tool_use,
     }

@@ -23,7 +23,15 @@ from orchestrator.llm.local_models import (
     get_spec,
     model_path,
 )
-from orchestrator.protocols import EngineReply, Message, TextSink
+from orchestrator.protocols import (
+    EngineFailure,
+    EngineReply,
+    Message,
+    TextSink,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
 
 _load_lock = threading.Lock()
 THREADS_ENV = "ORCHESTRATOR_THREADS"
@@ -150,24 +158,71 @@ class LocalEngine:
         seed: int | None,
         json_mode: bool,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> EngineReply:
         """One chat completion, formatted with the model's own GGUF chat template; with
         `on_text`, each piece of text is passed to it (from a worker thread) as it is made.
-        A cancelled call stops generating at its next token and frees the model."""
+        A cancelled call stops generating at its next token and frees the model. A JSON
+        schema (`response_format`, or the arguments of the one tool `tool_choice` forces)
+        constrains the text by grammar; a called tool's arguments are not streamed."""
         spec = get_spec(name, self._specs)
+        tool = forced_tool(tools, tool_choice)
         options: dict[str, Any] = {
             "temperature": temperature,
             "max_tokens": max_tokens,
             "seed": (DEFAULT_SEED if seed is None else seed) % SEED_MODULUS,
-            "response_format": {"type": "json_object"} if json_mode else None,
+            "response_format": llama_format(tool, response_format, json_mode),
         }
         cancelled = threading.Event()
+        sink = None if tool else on_text
         try:
-            return await asyncio.to_thread(
-                self._generate_sync, spec, messages, options, on_text, cancelled
+            reply = await asyncio.to_thread(
+                self._generate_sync, spec, messages, options, sink, cancelled
             )
         finally:
             cancelled.set()
+        if tool is None:
+            return reply
+        call = ToolCall("call_1", tool["name"], reply.text)
+        finish = "tool_calls" if reply.finish_reason == "stop" else reply.finish_reason
+        return EngineReply("", reply.prompt_tokens, reply.completion_tokens, finish, (call,))
+
+
+def forced_tool(tools: list[ToolSpec] | None, choice: ToolChoice | None) -> dict[str, Any] | None:
+    """The function a local model must call: the one `tool_choice` names, or the only tool
+    with `"required"`; None without tools or with `"none"`. Letting the model choose
+    (`"auto"`) is refused: the local models have no tool-calling format to choose in."""
+    if not tools or choice == "none":
+        return None
+    functions: dict[str, dict[str, Any]] = {t["function"]["name"]: t["function"] for t in tools}
+    if isinstance(choice, dict):
+        name = str(choice.get("function", {}).get("name"))
+        if name not in functions:
+            raise EngineFailure("bad_request", f"tool_choice names {name!r}, not a given tool")
+        return functions[name]
+    if choice == "required" and len(functions) == 1:
+        return next(iter(functions.values()))
+    raise EngineFailure(
+        "bad_request",
+        "local models call a tool only when tool_choice names it (or is 'required' with "
+        "one tool); they cannot choose between tools or answering",
+    )
+
+
+def llama_format(
+    tool: dict[str, Any] | None, response_format: dict[str, Any] | None, json_mode: bool
+) -> dict[str, Any] | None:
+    """llama-cpp-python's `response_format`: JSON constrained by a schema where there is one
+    (the forced tool's parameters, or a `json_schema` response format), else plain JSON."""
+    if tool is not None:
+        return {"type": "json_object", "schema": tool.get("parameters") or {"type": "object"}}
+    kind = (response_format or {}).get("type")
+    if kind == "json_schema":
+        schema = (response_format or {}).get("json_schema", {}).get("schema")
+        return {"type": "json_object", "schema": schema or {"type": "object"}}
+    return {"type": "json_object"} if json_mode or kind == "json_object" else None
 
 
 def _evaluate_last_token_alone(llm: Any) -> None:

@@ -58,6 +58,9 @@ class FixedRouter:
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
         return self._decision
 
+    def best_model(self) -> str:
+        return self.models[0]
+
 
 @dataclass
 class ClusterRouter:
@@ -116,6 +119,17 @@ class ClusterRouter:
     @property
     def dim(self) -> int:
         return int(self._centroids.shape[1])
+
+    def best_model(self) -> str:
+        """The routable model with the highest accuracy over the fitted queries, every
+        dataset weighing the same (read from the first clustering's tables)."""
+        first = self.tables.bags == 0
+        scores = self.tables.scores[first]
+        per_cluster = (self.tables.sizes * self.tables.weights)[first, np.newaxis]
+        weight = np.where(np.isnan(scores), 0.0, per_cluster)
+        accuracy = np.nansum(scores * weight, axis=0) / np.maximum(weight.sum(axis=0), 1e-12)
+        accuracy[~self._routable] = -np.inf
+        return self.models[int(np.argmax(accuracy))]
 
     @classmethod
     def fit(

@@ -24,6 +24,7 @@ from starlette.types import Receive
 
 from orchestrator.api import EventHandler, check_question, new_run_id
 from orchestrator.errors import OrchestratorError
+from orchestrator.serve.passthrough import run_passthrough
 from orchestrator.serve.requests import (
     POLICY_PREFIX,
     ApiError,
@@ -41,11 +42,11 @@ from orchestrator.serve.runs import (
     Service,
     cost_headers,
     describe_error,
-    run_passthrough,
     run_policy,
     shared_factory,
 )
 from orchestrator.serve.stream import ChunkWriter, completion_body, stream_run
+from orchestrator.serve.structured import structured_outcome
 
 log = logging.getLogger("orchestrator.server")
 DEFAULT_GRAPHS = ("wide", "deep", "single")
@@ -181,13 +182,37 @@ def _starter(service: Service, policy: Policy, body: ChatRequest) -> Starter:
     stream starts."""
     if policy.graph is None:
         return lambda run_id, on_event: run_passthrough(service, policy, body, run_id, on_event)
+    if body.wants_tools:
+        raise ApiError(
+            400,
+            f"{policy.name} does not return tool calls (a policy answers in text, or in JSON "
+            "with response_format); send tools to a pass-through model id instead: "
+            + ", ".join(service.pool),
+            param="tools",
+            code="tools_not_supported",
+        )
     question, context = split_messages(body.messages)
     check_question(question, service.config, policy.width)
 
-    def start(run_id: str, on_event: EventHandler | None) -> Awaitable[Outcome]:
-        return run_policy(service, policy, body, question, context, run_id, on_event)
+    async def start(run_id: str, on_event: EventHandler | None) -> Outcome:
+        if body.wants_json and on_event is not None:  # the synthesis is not the JSON
+            on_event = _without_tokens(on_event)
+        outcome = await run_policy(service, policy, body, question, context, run_id, on_event)
+        if body.wants_json:
+            outcome = await structured_outcome(service, body, question, outcome)
+        return outcome
 
     return start
+
+
+def _without_tokens(on_event: EventHandler) -> EventHandler:
+    """Progress events only: a policy answering in JSON streams no synthesis text."""
+
+    def forward(event: dict[str, Any]) -> None:
+        if event.get("event") != "token":
+            on_event(event)
+
+    return forward
 
 
 async def read_json(request: Request, limit: int) -> Any:

@@ -65,13 +65,53 @@ class ChatMessage(_Open):
             return "".join(part.text for part in self.content)
         return self.content or ""
 
+    def wire(self) -> dict[str, Any]:
+        """The message as a model is sent it: role, text, and a tool-calling conversation's
+        `tool_calls`, `tool_call_id` and `name` where present."""
+        extra = self.model_extra or {}
+        kept = {k: extra[k] for k in ("tool_calls", "tool_call_id", "name") if extra.get(k)}
+        return {"role": self.role, "content": self.text, **kept}
+
 
 class StreamOptions(_Open):
     include_usage: bool = False
 
 
+class FunctionDef(_Open):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class ToolDef(_Open):
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class NamedFunction(_Open):
+    name: str
+
+
+class NamedToolChoice(_Open):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class JsonSchemaFormat(_Open):
+    name: str = Field(min_length=1)
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(_Open):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
 class ChatRequest(_Open):
-    """The fields of an OpenAI chat request the server uses; other fields are ignored."""
+    """The fields of an OpenAI chat request the server uses. `tools`, `tool_choice` and
+    `response_format` are honoured or refused (see `app._starter`); other fields
+    (`user`, `metadata`, …) are ignored."""
 
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
@@ -82,6 +122,27 @@ class ChatRequest(_Open):
     temperature: float | None = Field(default=None, ge=0, le=2)
     seed: int | None = None
     n: int | None = Field(default=None, ge=1, le=1)
+    tools: list[ToolDef] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    response_format: ResponseFormat | None = None
+
+    @property
+    def wants_tools(self) -> bool:
+        """Tools were sent and may be called (not `tool_choice: "none"`)."""
+        return bool(self.tools) and self.tool_choice != "none"
+
+    @property
+    def wants_json(self) -> bool:
+        fmt = self.response_format
+        return fmt is not None and fmt.type != "text"
+
+    def tool_fields(self) -> dict[str, Any]:
+        """`tools`, `tool_choice` and `response_format` as sent (only those given)."""
+        return self.model_dump(
+            include={"tools", "tool_choice", "response_format"},
+            exclude_none=True,
+            by_alias=True,
+        )
 
     @property
     def token_cap(self) -> int | None:
@@ -110,6 +171,7 @@ def parse_request(data: Any, limits: ServerLimits) -> ChatRequest:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or None
         raise ApiError(400, f"{where}: {err['msg']}", param=where, code="invalid_value") from None
+    _check_tools(request, data)
     cap = request.token_cap
     if cap is not None and cap > limits.max_tokens:
         raise ApiError(
@@ -119,6 +181,35 @@ def parse_request(data: Any, limits: ServerLimits) -> ChatRequest:
             code="max_tokens_too_large",
         )
     return request
+
+
+def _check_tools(request: ChatRequest, data: dict[str, Any]) -> None:
+    """Refuse what would otherwise be ignored: legacy `functions`, a tool choice naming no
+    given tool, a `json_schema` response format without its schema."""
+    for legacy in ("functions", "function_call"):
+        if data.get(legacy) is not None:
+            raise ApiError(
+                400, f"{legacy} is not supported: send tools", param=legacy, code="invalid_value"
+            )
+    choice = request.tool_choice
+    if choice is not None and choice != "none" and not request.tools:
+        raise ApiError(400, "tool_choice without tools", param="tool_choice", code="invalid_value")
+    names = [t.function.name for t in request.tools or []]
+    if isinstance(choice, NamedToolChoice) and choice.function.name not in names:
+        message = f"tool_choice names {choice.function.name!r}, which is not among the tools"
+        raise ApiError(400, message, param="tool_choice", code="invalid_value")
+    fmt = request.response_format
+    if (
+        fmt is not None
+        and fmt.type == "json_schema"
+        and (not fmt.json_schema or not fmt.json_schema.schema_)
+    ):
+        raise ApiError(
+            400,
+            "response_format json_schema needs json_schema.schema",
+            param="response_format",
+            code="invalid_value",
+        )
 
 
 def split_messages(messages: list[ChatMessage]) -> tuple[str, str]:

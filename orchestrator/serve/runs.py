@@ -5,7 +5,6 @@ router; a request becomes an orchestrated run or one pass-through call, and eith
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,7 @@ from typing import Any
 from orchestrator.api import EventHandler, Orchestrator
 from orchestrator.config import Config, load_config
 from orchestrator.errors import ConfigError, OrchestratorError
-from orchestrator.graph.budget import Budget
-from orchestrator.graph.context import token_sink
-from orchestrator.protocols import ChatModel, Completion, Embedder, Message, Router
+from orchestrator.protocols import ChatModel, Embedder, Router, ToolCall
 from orchestrator.results import Answer
 from orchestrator.serve.requests import ApiError, ChatRequest, Policy
 
@@ -39,6 +36,7 @@ class Outcome:
     cost_usd: float
     run_id: str
     extension: dict[str, Any]
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def usage(self) -> dict[str, float]:
@@ -205,57 +203,6 @@ def outcome_from_answer(answer: Answer, policy: Policy, run_id: str) -> Outcome:
         prompt_tokens=answer.usage.prompt_tokens,
         completion_tokens=answer.usage.completion_tokens,
         cost_usd=answer.usage.cost_usd,
-        run_id=run_id,
-        extension=extension,
-    )
-
-
-async def run_passthrough(
-    service: Service,
-    policy: Policy,
-    request: ChatRequest,
-    run_id: str,
-    on_event: EventHandler | None = None,
-) -> Outcome:
-    """One call through the LLM boundary to a pool model, metered by the config's budget;
-    streamed as `token` events when `on_event` is given."""
-    model_id = str(policy.model)
-    cfg = service.config
-    messages: list[Message] = [{"role": m.role, "content": m.text} for m in request.messages]
-    max_tokens = request.token_cap or cfg.graph.synth_max_tokens
-    Budget(cfg.budget).reserve(cfg.model(model_id), messages, max_tokens)
-    started = time.perf_counter()
-    completion = await service.models[model_id].complete(
-        messages,
-        temperature=cfg.graph.temperature if request.temperature is None else request.temperature,
-        max_tokens=max_tokens,
-        seed=request.seed,
-        on_text=None if on_event is None else token_sink(on_event, "passthrough"),
-    )
-    return outcome_from_completion(completion, policy, run_id, time.perf_counter() - started)
-
-
-def outcome_from_completion(
-    completion: Completion, policy: Policy, run_id: str, latency_s: float
-) -> Outcome:
-    usage = completion.usage
-    extension = {
-        "policy": "passthrough",
-        "run_id": run_id,
-        "status": "ok",
-        "error": None,
-        "models": [completion.model],
-        "latency_s": round(latency_s, 4),
-        "usage": {"cost_usd": completion.cost_usd, "llm_calls": 1},
-    }
-    return Outcome(
-        text=completion.text,
-        model=completion.model,
-        status="ok",
-        finish_reason=completion.finish_reason,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        cost_usd=completion.cost_usd,
         run_id=run_id,
         extension=extension,
     )

@@ -19,11 +19,11 @@ _END = object()
 
 def completion_body(outcome: Outcome, created: int) -> dict[str, Any]:
     """The non-streaming response, with the trace in the `orchestrator` extension field."""
-    choice = {
-        "index": 0,
-        "finish_reason": outcome.finish_reason,
-        "message": {"role": "assistant", "content": outcome.text},
-    }
+    message: dict[str, Any] = {"role": "assistant", "content": outcome.text}
+    if outcome.tool_calls:
+        message["content"] = outcome.text or None
+        message["tool_calls"] = [call.to_openai() for call in outcome.tool_calls]
+    choice = {"index": 0, "finish_reason": outcome.finish_reason, "message": message}
     return {
         "id": f"chatcmpl-{outcome.run_id}",
         "object": "chat.completion",
@@ -90,7 +90,7 @@ class ChunkWriter:
         self.answer = AnswerStream()
         self.started = False
 
-    def chunk(self, delta: dict[str, str], finish: str | None = None, **extra: Any) -> list[str]:
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> list[str]:
         frames = [] if self.started else self._role()
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return [*frames, _data({**self.base, "choices": [choice], **extra})]
@@ -121,6 +121,8 @@ class ChunkWriter:
             self.routed = [outcome.model]
         rest = self.answer.finish(outcome.text)
         frames = self.chunk({"content": rest}) if rest else []
+        for n, call in enumerate(outcome.tool_calls):  # each call whole, in one delta
+            frames += self.chunk({"tool_calls": [{"index": n, **call.to_openai()}]})
         self.base["model"] = outcome.model
         extension = {**outcome.extension, "answer": outcome.text}
         frames += self.chunk({}, outcome.finish_reason, orchestrator=extension)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.protocols import ToolCall
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -24,6 +26,13 @@ class Reply:
     raw_body: str | None = None  # sent verbatim instead of a completion (malformed bodies)
     empty_choices: bool = False
     truncate_stream_after: int | None = None  # SSE: drop the connection after n chunks
+    tool_calls: tuple[ToolCall, ...] = ()  # the reply calls these tools
+
+    @classmethod
+    def tool_call(cls, name: str, arguments: object, call_id: str = "call_1") -> Reply:
+        """A reply that calls one tool (`arguments` sent as JSON unless already text)."""
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        return cls(text="", finish_reason="tool_calls", tool_calls=(ToolCall(call_id, name, text),))
 
     @classmethod
     def ok(cls, text: str = "Answer: ok", **kw: Any) -> Reply:
@@ -107,16 +116,14 @@ Responder = Callable[[Request], "Reply | None"]
 
 
 def completion(request: Request, reply: Reply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.tool_calls:
+        message["content"] = reply.text or None
+        message["tool_calls"] = [call.to_openai() for call in reply.tool_calls]
     choices = (
         []
         if reply.empty_choices
-        else [
-            {
-                "index": 0,
-                "finish_reason": reply.finish_reason,
-                "message": {"role": "assistant", "content": reply.text},
-            }
-        ]
+        else [{"index": 0, "finish_reason": reply.finish_reason, "message": message}]
     )
     usage = {
         "prompt_tokens": reply.prompt_tokens,
@@ -142,12 +149,21 @@ def stream_events(request: Request, reply: Reply) -> list[str]:
         "model": request.model,
     }
 
-    def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
         return f"data: {json.dumps({**base, 'choices': [choice], **extra})}\n\n"
 
     words = reply.text.split(" ")
     frames = [chunk({"role": "assistant", "content": ""})]
-    frames += [chunk({"content": w if i == 0 else " " + w}) for i, w in enumerate(words)]
+    if reply.text or not reply.tool_calls:
+        frames += [chunk({"content": w if i == 0 else " " + w}) for i, w in enumerate(words)]
+    for n, call in enumerate(reply.tool_calls):  # name first, then the arguments in two parts
+        half = len(call.arguments) // 2
+        start = {"index": n, "id": call.id, "type": "function"}
+        frames.append(
+            chunk({"tool_calls": [{**start, "function": {"name": call.name, "arguments": ""}}]})
+        )
+        for part in (call.arguments[:half], call.arguments[half:]):
+            frames.append(chunk({"tool_calls": [{"index": n, "function": {"arguments": part}}]}))
     frames.append(chunk({}, reply.finish_reason, usage=completion(request, reply)["usage"]))
     return [*frames, "data: [DONE]\n\n"]

@@ -7,11 +7,21 @@ tests exercise the same LLM boundary as production. It records every call it rec
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from orchestrator.protocols import EngineFailure, EngineReply, Message, TextSink
+from orchestrator.protocols import (
+    EngineFailure,
+    EngineReply,
+    Message,
+    TextSink,
+    ToolCall,
+    ToolChoice,
+    ToolSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -24,14 +34,22 @@ class ScriptedCall:
     max_tokens: int
     seed: int | None
     json_mode: bool
+    tools: list[ToolSpec] | None = None
+    tool_choice: ToolChoice | None = None
+    response_format: dict[str, Any] | None = None
 
     @property
     def system(self) -> str:
-        return next((m["content"] for m in self.messages if m["role"] == "system"), "")
+        return next((str(m["content"]) for m in self.messages if m["role"] == "system"), "")
 
     @property
     def prompt(self) -> str:
-        return self.messages[-1]["content"]
+        return str(self.messages[-1]["content"])
+
+    @property
+    def tool_names(self) -> list[str]:
+        """The names of the functions offered in `tools`."""
+        return [t["function"]["name"] for t in self.tools or []]
 
 
 class ScriptedFailure(EngineFailure):
@@ -41,7 +59,14 @@ class ScriptedFailure(EngineFailure):
         super().__init__(kind, message)
 
 
-Responder = Callable[[ScriptedCall], "str | EngineReply"]
+Responder = Callable[[ScriptedCall], "str | EngineReply | ToolCall"]
+
+
+def tool_reply(name: str, arguments: object, call_id: str = "call_1") -> ToolCall:
+    """A tool call for a responder to return: `arguments` is sent as JSON text unless it
+    already is a string (so malformed arguments can be scripted too)."""
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return ToolCall(call_id, name, text)
 
 
 def word_pieces(text: str) -> list[str]:
@@ -76,9 +101,23 @@ class ScriptedEngine:
         seed: int | None,
         json_mode: bool,
         on_text: TextSink | None = None,
+        tools: list[ToolSpec] | None = None,
+        tool_choice: ToolChoice | None = None,
+        response_format: dict[str, Any] | None = None,
     ) -> EngineReply:
-        """The responder's reply; streamed word by word to `on_text` when given."""
-        call = ScriptedCall(name, messages, temperature, max_tokens, seed, json_mode)
+        """The responder's reply; streamed word by word to `on_text` when given. A `ToolCall`
+        from the responder is the reply's one tool call."""
+        call = ScriptedCall(
+            name,
+            messages,
+            temperature,
+            max_tokens,
+            seed,
+            json_mode,
+            tools,
+            tool_choice,
+            response_format,
+        )
         self.calls.append(call)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
@@ -93,7 +132,10 @@ class ScriptedEngine:
         reply = self.responder(call)
         if isinstance(reply, EngineReply):
             return reply
-        prompt_tokens = sum(count_tokens(m["content"]) for m in call.messages)
+        prompt_tokens = sum(count_tokens(str(m["content"])) for m in call.messages)
+        if isinstance(reply, ToolCall):
+            tokens = count_tokens(reply.arguments)
+            return EngineReply("", prompt_tokens, tokens, "tool_calls", (reply,))
         words = reply.split(" ")
         finish = "length" if count_tokens(reply) > call.max_tokens else "stop"
         text = " ".join(words[: call.max_tokens]) if finish == "length" else reply

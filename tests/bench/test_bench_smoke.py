@@ -33,6 +33,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "load": ("questions: 10 at once", "latency p50:", "status: {"),
     "local_router_cv": ("256 questions", "(shipped) | 4 | "),
     "local_threads": ("4 sample calls on scripted/m", "identical texts: 4/4"),
+    "multihop": (
+        "hotpotqa_distractor | wide w=1 d=0 model=default | 2 | ",
+        "musique_context wide w=1 d=0 model=default: n=2, decomposed ",
+        "supporting-paragraph recall 1.000 (n=2)",
+    ),
     "near_copies": ("| routerbench | default α=1 | ", "| routerbench | near copy dense ≥ 0.95 | "),
     "paired_flips": ("  all: 6 questions, ", "sign test p = "),
     "prompt_reuse": ("prompt reused:", "identical texts:  2/2"),

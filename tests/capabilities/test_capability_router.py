@@ -72,20 +72,61 @@ def test_labelled_queries_change_a_decision() -> None:
     assert route(learned, "tip for dinner")[0] == "calculator"
 
 
-def test_abstains_below_the_fitted_threshold() -> None:
+def test_abstains_below_the_fitted_probability() -> None:
     labelled = OTHERS * 3 + NONE_FITS
     router = CapabilityRouter.fit(POOL, embed, embedder_name="axes", labelled=labelled)
-    assert router.threshold > float("-inf")
+    assert set(router.abstention) == {"open"}  # no labelled query came with candidates
+    threshold = router.abstention["open"].threshold
+    assert 0 < threshold < 1
     poem = router.route(embed(["write a sonnet"])[0], "write a sonnet")
     assert poem.abstain and poem.best is None and poem.ranked
+    assert poem.probability is not None and poem.probability < threshold
+    assert poem.why["threshold"] == threshold
     rain = router.route(embed(["rain forecast"])[0], "rain forecast")
     assert not rain.abstain and rain.best is not None and rain.best.id == "weather"
+    assert rain.probability is not None and rain.probability >= threshold
+    # a caller's threshold replaces the fitted one for that call
+    strict = router.route(embed(["rain forecast"])[0], "rain forecast", abstain_below=1.0)
+    assert strict.abstain and strict.why["threshold"] == 1.0
+    lenient = router.route(embed(["write a sonnet"])[0], "write a sonnet", abstain_below=0.0)
+    assert not lenient.abstain
 
 
 def test_without_none_fits_queries_it_never_abstains() -> None:
     router = CapabilityRouter.fit(POOL, embed, embedder_name="axes", labelled=OTHERS * 3)
-    assert router.threshold == float("-inf")
+    assert all(m.threshold == float("-inf") for m in router.abstention.values())
     assert not router.route(embed(["sonnet"])[0], "sonnet").abstain
+    zero_shot = CapabilityRouter.fit(POOL, embed, embedder_name="axes")
+    decision = zero_shot.route(embed(["sonnet"])[0], "sonnet", abstain_below=0.9)
+    assert decision.probability is None and not decision.abstain
+
+
+def test_within_candidates_abstention_is_fitted_on_candidate_decisions() -> None:
+    """Queries offered candidates calibrate the `pool` model, the others the `open` one; a
+    single offered candidate that does not fit is abstained on, one that fits is not."""
+    offered = ("weather", "calculator", "email")
+    pooled = [q.model_copy(update={"candidates": offered}) for q in OTHERS * 3]
+    unfit = [q.model_copy(update={"candidates": ("email",)}) for q in NONE_FITS]
+    router = CapabilityRouter.fit(POOL, embed, embedder_name="axes", labelled=pooled + unfit)
+    assert set(router.abstention) == {"pool"}
+    sonnet = router.route(embed(["a sonnet"])[0], "a sonnet", candidates=["email"])
+    assert sonnet.abstain and sonnet.probability is not None
+    mail = router.route(embed(["send mail"])[0], "send mail", candidates=["email"])
+    assert not mail.abstain and mail.best is not None and mail.best.id == "email"
+    # with no candidates there is no `open` model: the router answers, it cannot abstain
+    assert router.route(embed(["a sonnet"])[0], "a sonnet").probability is None
+
+
+def test_second_place_serves_what_the_first_leaves_out() -> None:
+    """A two-part request: rank 2 is chosen for the query less its projection on rank 1."""
+    pool = [*POOL, Capability(id="weather-alerts", description="Weather warnings: rain")]
+    text = "rain forecast, sunny? and mail it"
+    plain = CapabilityRouter.fit(pool, embed, embedder_name="axes", residual=0.0)
+    residual = CapabilityRouter.fit(pool, embed, embedder_name="axes")
+    first = route(plain, text)[0]
+    assert route(plain, text)[:2] == [first, ({"weather", "weather-alerts"} - {first}).pop()]
+    assert route(residual, text)[:2] == [first, "email"]
+    assert sorted(route(residual, text)) == sorted(route(plain, text))  # same ids, reordered
 
 
 def test_allowed_and_candidates_bound_the_pool() -> None:
@@ -155,3 +196,19 @@ def test_approximate_index_agrees_with_exact_scan() -> None:
         ids = [r.id for r in approximate.route(q, "q", allowed=allowed).ranked]
         assert ids and all(f"{i}@0" in allowed for i in ids)
         assert ids[0] == exact.route(q, "q", allowed=allowed).ranked[0].id
+
+
+def test_labelled_pairs_vote_for_the_second_place() -> None:
+    """A labelled two-capability query votes for both: its partner comes second."""
+    pair = LabelledQuery(query="rain forecast then send mail", relevant=("weather", "email"))
+    labelled = [*OTHERS, pair]
+    text = "rain forecast sunny"
+    alone = CapabilityRouter.fit(
+        POOL, embed, embedder_name="axes", labelled=labelled, pair_weight=0
+    )
+    paired = CapabilityRouter.fit(
+        POOL, embed, embedder_name="axes", labelled=labelled, pair_weight=3.0
+    )
+    assert paired.tables.multi.owners.tolist() == [0, 2]  # the pair's rows: weather, email
+    assert route(alone, text)[:2] == ["weather", "calculator"]
+    assert route(paired, text)[:2] == ["weather", "email"]

@@ -20,6 +20,7 @@ from orchestrator.capabilities import (
     load_toml,
     normalise_schema,
 )
+from orchestrator.capability import Capability
 from orchestrator.config import load_config, parse_config, to_toml
 from orchestrator.errors import ConfigError, InputError
 
@@ -255,3 +256,26 @@ def test_langchain_tool_made_at_run_time_has_no_import_path() -> None:
 def test_unknown_file_form_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="unknown capabilities format"):
         load_path(_write(tmp_path, "tools.yaml", "x: 1"))
+
+
+def test_capability_text_reads_name_description_and_parameters() -> None:
+    """What the router embeds: the name in words, the description, each parameter with its
+    description (a parameter without one by name only); no parameters, no suffix."""
+    spec = Capability(
+        id="Events_3_FindEvents#85ba96e8",
+        name="Events_3_FindEvents",
+        description="Find cultural events.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "event_type": {"type": "string", "description": "Music or Theater."},
+                "cityName": {"type": "string"},
+            },
+        },
+    )
+    assert spec.text() == (
+        "Events 3 Find Events: Find cultural events. "
+        "Parameters: event type (Music or Theater.); city Name"
+    )
+    plain = Capability(id="weather.get", description="Current weather.")
+    assert plain.text() == "weather get: Current weather."

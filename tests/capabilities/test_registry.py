@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.capabilities import Capability, Policy, Registry, load_jsonl, load_toml, parse_pin
+from orchestrator.capabilities.policy import policy_from_config
+from orchestrator.config import CapabilityRouterConfig
 from orchestrator.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -128,3 +130,16 @@ def test_policy_is_strict() -> None:
         Policy.model_validate({"max_costs": 1})
     with pytest.raises(ValueError, match="kinds"):
         Policy.model_validate({"kinds": ["robot"]})
+
+
+def test_policy_from_config_section_polices_the_registry(registry: Registry) -> None:
+    section = CapabilityRouterConfig(
+        deny=("side-effects",), pins={"weather": "<2"}, max_latency_s=10, kinds=("tool",)
+    )
+    policy = policy_from_config(section)
+    assert policy == Policy(
+        deny=("side-effects",), pins={"weather": "<2"}, max_latency_s=10, kinds=("tool",)
+    )
+    # send_email is denied, research is an agent: only weather, at its pinned version
+    assert _keys(registry.routable(policy)) == ["weather@1.4.0"]
+    assert registry.refusals(policy)["send_email@0"] == "denied by 'side-effects'"

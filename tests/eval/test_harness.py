@@ -197,6 +197,7 @@ async def test_rows_carry_question_configuration_grade_tokens_cost_latency_and_m
         "shape": {"width": 1, "depth": 0},
         "status": "ok",
         "error": None,
+        "steps": [{"id": "q1", "asked": None, "answer": "0", "paragraphs": None}],
         "code": code_version(),
         "reused_calls": 0,
     }

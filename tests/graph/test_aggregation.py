@@ -208,7 +208,7 @@ async def test_merge_shows_every_candidate_to_the_synthesizer(scripted):
     assert "Where did Alan Turing study? -> candidates: Oxford (2 of 3); Cambridge (1 of 3)" in (
         synth.prompt
     )
-    q3 = next(c for c in engine.calls if stage(c) == "draft" and "Which is older, the" in c.prompt)
+    q3 = next(c for c in engine.calls if stage(c) == "draft" and "or Harvard?" in c.prompt)
     assert "q1 (Where did Alan Turing study?): candidates: Oxford (2 of 3)" in q3.prompt
 
 

@@ -14,9 +14,13 @@ from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
 Q3 = PLAN_3["subqueries"][2]["question"]
 
 
+MARKERS = {"q3": "or Harvard?", "q2": "When was Harvard founded?", "q1": "Alan Turing study?"}
+
+
 def subquery_of(call: ScriptedCall) -> str:
-    """The sub-query a trajectory call is about (its question is in the prompt)."""
-    return next(sq["id"] for sq in reversed(PLAN_3["subqueries"]) if sq["question"] in call.prompt)
+    """The sub-query a trajectory call is about (its question, earlier answers filled in, is
+    in the prompt)."""
+    return next(sid for sid, marker in MARKERS.items() if marker in call.prompt)
 
 
 def deep_responder(revised: str = "Oxford"):

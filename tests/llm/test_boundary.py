@@ -4,8 +4,9 @@ from support import scripted_config
 from orchestrator.config import ModelConfig, parse_config
 from orchestrator.errors import ProviderError
 from orchestrator.llm.boundary import make_chat_model
-from orchestrator.protocols import EngineReply
-from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure
+from orchestrator.protocols import EngineReply, ToolCall
+from orchestrator.testing import FakeOpenAI, Reply
+from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure, tool_reply
 
 MESSAGES = [{"role": "user", "content": "two words"}]
 
@@ -110,3 +111,90 @@ async def test_a_streamed_call_is_retried_while_nothing_was_passed_on(scripted):
     )
     assert completion.text == "fine now" and pieces == ["fine ", "now"]
     assert len(engine.calls) == 2
+
+
+# --- tool calling: the request carries tools, the Completion the model's calls ---------------
+
+ADD = {
+    "type": "function",
+    "function": {
+        "name": "add",
+        "description": "Add two integers.",
+        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}},
+    },
+}
+FORCE_ADD = {"type": "function", "function": {"name": "add"}}
+
+
+async def test_tools_reach_the_engine_and_its_tool_call_comes_back_typed(scripted):
+    engine = scripted(lambda call: tool_reply("add", {"a": 2}, "call_7"))
+    completion = await model().complete(
+        MESSAGES, temperature=0, max_tokens=20, tools=[ADD], tool_choice=FORCE_ADD
+    )
+    call = engine.calls[0]
+    assert call.tools == [ADD] and call.tool_choice == FORCE_ADD
+    assert completion.tool_calls == (ToolCall("call_7", "add", '{"a": 2}'),)
+    assert completion.text == "" and completion.finish_reason == "tool_calls"
+
+
+async def test_a_streamed_tool_call_is_rebuilt_whole(scripted):
+    scripted(lambda call: tool_reply("add", {"a": 5}))
+    pieces: list[str] = []
+    completion = await model().complete(
+        MESSAGES, temperature=0, max_tokens=20, tools=[ADD], on_text=pieces.append
+    )
+    assert completion.tool_calls == (ToolCall("call_1", "add", '{"a": 5}'),)
+    assert "".join(pieces) == ""
+
+
+async def test_response_format_wins_over_json_mode_and_reaches_the_engine(scripted):
+    engine = scripted(lambda call: '{"x": 1}')
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    await model().complete(
+        MESSAGES, temperature=0, max_tokens=5, json_mode=True, response_format=schema
+    )
+    assert engine.calls[0].response_format == schema and engine.calls[0].json_mode is True
+
+
+async def test_a_tool_conversation_reaches_the_engine_with_its_calls_and_replies(scripted):
+    engine = scripted(lambda call: "Answer: 3")
+    messages = [
+        {"role": "user", "content": "add 1 and 2"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [ToolCall("c0", "add", "{}").to_openai()],
+        },
+        {"role": "tool", "tool_call_id": "c0", "content": "3"},
+    ]
+    completion = await model().complete(messages, temperature=0, max_tokens=5, tools=[ADD])
+    seen = engine.calls[0].messages
+    assert seen[1]["content"] == "" and seen[1]["tool_calls"][0]["id"] == "c0"
+    assert seen[2] == {"role": "tool", "content": "3", "tool_call_id": "c0"}
+    assert completion.text == "Answer: 3" and completion.tool_calls == ()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_openai_endpoint_gets_tools_and_returns_tool_calls(stream, monkeypatch):
+    monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-fake")
+    with FakeOpenAI(default=Reply.tool_call("add", {"a": 1}, "call_9")) as server:
+        spec = ModelConfig(
+            id="openai/fake",
+            input_usd_per_mtok=1.0,
+            output_usd_per_mtok=1.0,
+            api_base=server.base_url,
+            api_key_env="FAKE_OPENAI_KEY",
+        )
+        pieces: list[str] = []
+        completion = await make_chat_model(spec).complete(
+            MESSAGES,
+            temperature=0,
+            max_tokens=20,
+            tools=[ADD],
+            tool_choice=FORCE_ADD,
+            on_text=pieces.append if stream else None,
+        )
+        sent = server.chat_requests[0]
+    assert sent.get("tools") == [ADD] and sent.get("tool_choice") == FORCE_ADD
+    assert completion.tool_calls == (ToolCall("call_9", "add", '{"a": 1}'),)
+    assert completion.finish_reason == "tool_calls"

@@ -84,7 +84,7 @@ def test_router_for_models_outside_the_pool_fails_at_start(scripted, tmp_path):
 
 
 def test_the_embedded_pool_routes_with_the_shipped_router():
-    from orchestrator.api import SHIPPED_ROUTER
+    from orchestrator.routing.shipped import SHIPPED_ROUTER
 
     orchestrator = Orchestrator.from_config()
     assert isinstance(orchestrator.router, ClusterRouter)

@@ -2,64 +2,19 @@
 happy paths (plain and streamed), plain HTTP (httpx) for progress events and error cases."""
 
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
-import uvicorn
 from support import default_responder, kind_of, scripted_config
 
 from orchestrator.api import Orchestrator
 from orchestrator.config import parse_config
 from orchestrator.protocols import RouteDecision
-from orchestrator.serve.app import create_app
 from orchestrator.serve.requests import ServerLimits
 from orchestrator.testing.scripted import ScriptedCall, ScriptedFailure, count_tokens
-
-Serve = Callable[..., str]
-
-
-class _Live:
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self, wait_ready: bool) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        while wait_ready and httpx.get(f"{base}/ready").status_code != 200:
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.02)
-        return base
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    """Start create_app(source, **kw) on an ephemeral loopback port; returns its base URL."""
-    started: list[_Live] = []
-
-    def start(source: Any = None, wait_ready: bool = True, **kw: Any) -> str:
-        live = _Live(create_app(source, **kw))
-        started.append(live)
-        return live.start(wait_ready)
-
-    yield start
-    for live in started:
-        live.stop()
 
 
 def cfg(**sections: Any) -> Any:
@@ -448,14 +403,33 @@ def test_body_size_limit_is_413_declared_or_streamed(serve, scripted):
 
 
 def test_failed_run_is_502_with_its_cost(serve, scripted):
-    scripted(lambda call: "not a plan")
+    def respond(call):
+        if kind_of(call) == "plan":
+            return "not a plan"
+        raise ScriptedFailure("bad_request", "the model refused")
+
+    scripted(respond)
     base = serve(cfg())
     r = httpx.post(
         f"{base}/v1/chat/completions", json={"model": "orchestrator/wide", "messages": ASK}
     )
     _error(r, 502, "orchestration_failed")
-    assert "planning failed twice" in r.json()["error"]["message"]
+    assert "every sample failed" in r.json()["error"]["message"]
+    assert "the model refused" in r.json()["error"]["message"]
     assert float(r.headers["x-orchestrator-cost-usd"]) > 0 and r.headers["x-orchestrator-run-id"]
+
+
+def test_a_planner_that_never_answers_in_json_degrades_to_one_subquery(serve, scripted):
+    scripted(lambda call: "not a plan" if kind_of(call) == "plan" else "Answer: Cambridge")
+    base = serve(cfg())
+    r = httpx.post(
+        f"{base}/v1/chat/completions", json={"model": "orchestrator/wide", "messages": ASK}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["choices"][0]["message"]["content"] == "Cambridge"
+    assert body["orchestrator"]["status"] == "partial"
+    assert "planning failed twice" in body["orchestrator"]["error"]
 
 
 def _settled(engine, total: int) -> int:
