@@ -123,6 +123,18 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
         type=float,
         help=f"drop models below this accuracy in a cluster, 0: off ({_default('min_accuracy')})",
     )
+    p.add_argument(
+        "--near-copy",
+        type=float,
+        metavar="COSINE",
+        help="keep the fitted queries; a query this similar to one is scored with its records "
+        "blended in (default: off; see docs/router.md)",
+    )
+    p.add_argument(
+        "--near-copy-weight",
+        type=float,
+        help=f"the near copy's share of the blend ({_default('near_copy_weight')})",
+    )
 
 
 def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

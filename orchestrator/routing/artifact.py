@@ -18,6 +18,7 @@ import numpy as np
 from orchestrator.errors import InputError, RouterArtifactError
 from orchestrator.routing.cluster_config import saved_config
 from orchestrator.routing.cluster_tables import ClusterTables
+from orchestrator.routing.near_copies import NearCopies
 from orchestrator.routing.router import ClusterRouter
 
 FORMAT = "orchestrator.cluster-router"
@@ -51,6 +52,27 @@ def _cluster_json(router: ClusterRouter, j: int) -> dict[str, Any]:
     }
 
 
+def _save_array(folder: Path, name: str, array: Any) -> dict[str, Any]:
+    """Write `name` as .npy; returns its entry: file, shape and checksum."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    blob = buffer.getvalue()
+    _write_atomic(folder / name, blob)
+    return {
+        "file": name,
+        "shape": list(np.shape(array)),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+    }
+
+
+def _memory_json(folder: Path, memory: NearCopies | None) -> dict[str, Any] | None:
+    if memory is None:
+        return None
+    arrays = {"vectors": memory.vectors, "scores": memory.scores, "costs": memory.costs}
+    entries = {key: _save_array(folder, f"near_copy_{key}.npy", a) for key, a in arrays.items()}
+    return {**entries, "offsets": memory.offsets.tolist()}
+
+
 def save_router(router: ClusterRouter, directory: str | Path) -> Path:
     """Write the artifact into `directory` (created if needed); returns the router.json path."""
     folder = Path(directory)
@@ -59,6 +81,7 @@ def save_router(router: ClusterRouter, directory: str | Path) -> Path:
     np.save(buffer, np.ascontiguousarray(router.tables.centroids, dtype=np.float32))
     blob = buffer.getvalue()
     _write_atomic(folder / CENTROIDS_FILE, blob)
+    memory = _memory_json(folder, router.memory)
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -73,6 +96,7 @@ def save_router(router: ClusterRouter, directory: str | Path) -> Path:
         },
         "clusters": [_cluster_json(router, j) for j in range(router.k)],
         "fitted": router.meta,
+        **({"near_copies": memory} if memory else {}),
     }
     path = folder / ROUTER_FILE
     _write_atomic(path, (json.dumps(document, indent=1, allow_nan=False) + "\n").encode())
@@ -129,8 +153,9 @@ def check_embedder(
         )
 
 
-def _load_centroids(file: Path, spec: dict[str, Any], k: int, dim: int) -> np.ndarray[Any, Any]:
-    npy = file.parent / str(_get(spec, "file", str, file, "centroids."))
+def _read_npy(file: Path, spec: dict[str, Any], where: str) -> np.ndarray[Any, Any]:
+    """The .npy array `spec` names beside `file`, checked against its checksum."""
+    npy = file.parent / str(_get(spec, "file", str, file, f"{where}."))
     try:
         blob = npy.read_bytes()
     except OSError:
@@ -138,10 +163,16 @@ def _load_centroids(file: Path, spec: dict[str, Any], k: int, dim: int) -> np.nd
     if hashlib.sha256(blob).hexdigest() != spec.get("sha256"):
         raise _bad(npy, f"does not match {file.name} (checksum differs: truncated or edited?)")
     try:
-        centroids = np.load(io.BytesIO(blob), allow_pickle=False)
+        array = np.load(io.BytesIO(blob), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise _bad(npy, f"not a readable .npy array ({exc})") from None
+    return np.asarray(array)
+
+
+def _load_centroids(file: Path, spec: dict[str, Any], k: int, dim: int) -> np.ndarray[Any, Any]:
+    centroids = _read_npy(file, spec, "centroids")
     if centroids.shape != (k, dim) or not np.isfinite(centroids).all():
+        npy = file.parent / str(spec["file"])
         raise _bad(npy, f"holds shape {centroids.shape}, expected ({k}, {dim}) finite values")
     return np.asarray(centroids, dtype=np.float32)
 
@@ -209,11 +240,29 @@ def _build(file: Path, document: dict[str, Any], centroids: np.ndarray[Any, Any]
     if not isinstance(excluded, list) or not all(isinstance(m, str) for m in excluded):
         raise _bad(file, "field 'excluded' must be a list of model names")
     try:
+        memory = _load_memory(file, document.get("near_copies"))
         return ClusterRouter(
-            embedder, list(models), config, tables, dict(meta or {}), tuple(excluded)
+            embedder, list(models), config, tables, dict(meta or {}), tuple(excluded), memory
         )
     except InputError as exc:
         raise _bad(file, str(exc)) from None
+
+
+def _load_memory(file: Path, spec: Any) -> NearCopies | None:
+    """The near-copy memory the artifact holds (none when the router keeps none)."""
+    if spec is None:
+        return None
+    arrays = [
+        _read_npy(file, _get(spec, key, dict, file, "near_copies."), f"near_copies.{key}")
+        for key in ("vectors", "scores", "costs")
+    ]
+    offsets = _get(spec, "offsets", list, file, "near_copies.")
+    if not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets):
+        raise _bad(file, "field 'near_copies.offsets' must be a list of row numbers")
+    vectors, scores, costs = arrays
+    if vectors.dtype != np.float32 or scores.dtype != np.float64 or costs.dtype != np.float64:
+        raise _bad(file, "near-copy arrays must be float32 vectors and float64 records")
+    return NearCopies(vectors, scores, costs, np.asarray(offsets, dtype=np.int64))
 
 
 def load_router(

@@ -27,7 +27,10 @@ class ClusterConfig:
     `None` before a fit (60, fewer when there are under ~30 queries per cluster), the number
     actually fitted in a fitted router's config. With per-dataset clustering, `cluster_size`
     gives each dataset one cluster per that many of its queries (at least one) instead of its
-    share of `k`, so a small dataset is still split into clusters."""
+    share of `k`, so a small dataset is still split into clusters. `near_copy`, a cosine,
+    keeps the fitted queries as a near-copy memory (`near_copies.py`): a query whose most
+    similar fitted query reaches it is scored with that query's records blended in, with
+    `near_copy_weight`; `None` (the default) keeps no memory."""
 
     k: int | None = None
     top_p: int = 4
@@ -40,6 +43,8 @@ class ClusterConfig:
     bags: int = 5
     scale: str = "table"
     cluster_size: int | None = None
+    near_copy: float | None = None
+    near_copy_weight: float = 0.5
 
     def __post_init__(self) -> None:
         k = 1 if self.k is None else self.k
@@ -59,6 +64,10 @@ class ClusterConfig:
                 raise InputError(f"{knob} must be one of {choices}, got {getattr(self, knob)!r}")
         if not self.beta >= 0:
             raise InputError(f"beta must be a non-negative number, got {self.beta}")
+        if self.near_copy is not None and not 0 < self.near_copy <= 1:
+            raise InputError(f"near_copy must be a cosine in (0, 1], got {self.near_copy}")
+        if not 0 <= self.near_copy_weight <= 1:
+            raise InputError(f"near_copy_weight must lie in [0, 1], got {self.near_copy_weight}")
 
     @classmethod
     def preset(cls, name: str = "recommended", **knobs: Any) -> ClusterConfig:

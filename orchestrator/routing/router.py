@@ -39,7 +39,9 @@ from orchestrator.routing.cluster_tables import (
     nearest_clusters,
     scoring_tables,
 )
+from orchestrator.routing.fit_inputs import dataset_names, fit_inputs
 from orchestrator.routing.frontier import frontier_models
+from orchestrator.routing.near_copies import NearCopies
 
 # How many α tables a router keeps; a sweep uses 11, a server usually one.
 _ALPHA_CACHE = 64
@@ -60,40 +62,6 @@ class FixedRouter:
         return self.models[0]
 
 
-def _as_matrix(values: Any, shape: tuple[int, int], what: str) -> FloatMatrix:
-    matrix = np.asarray(values, dtype=np.float64)
-    if matrix.shape != shape:
-        raise InputError(f"{what} has shape {matrix.shape}, expected {shape}")
-    return matrix
-
-
-def _fit_inputs(
-    embeddings: Any, scores: Any, costs: Any | None, models: list[str]
-) -> tuple[npt.NDArray[np.float32], FloatMatrix, FloatMatrix]:
-    x = np.asarray(embeddings, dtype=np.float32)
-    if x.ndim != 2 or x.shape[0] == 0 or not np.isfinite(x).all():
-        raise InputError(f"embeddings must be a finite (n, dim) matrix, got shape {x.shape}")
-    if len(set(models)) != len(models) or not models:
-        raise InputError(f"models must be distinct and non-empty, got {models}")
-    shape = (x.shape[0], len(models))
-    s = _as_matrix(scores, shape, "scores")
-    c = np.full(shape, np.nan) if costs is None else _as_matrix(costs, shape, "costs")
-    scored = np.asarray((~np.isnan(s)).any(axis=0), dtype=bool)
-    missing = [m for i, m in enumerate(models) if not scored[i]]
-    if missing:
-        raise InputError(f"no scored record for model(s) {missing}; drop them or add outcomes")
-    return x, s, c
-
-
-def _dataset_names(datasets: Sequence[str] | None, n: int) -> list[str]:
-    groups = [""] * n if datasets is None else list(datasets)
-    if len(groups) != n:
-        raise InputError(
-            f"datasets need one dataset name per query: {len(groups)} names, {n} queries"
-        )
-    return groups
-
-
 @dataclass
 class ClusterRouter:
     """A fitted embedding-cluster router. α is chosen per call; one router serves a sweep.
@@ -105,6 +73,7 @@ class ClusterRouter:
     tables: ClusterTables
     meta: dict[str, Any] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
+    memory: NearCopies | None = None
     _by_alpha: dict[float, FloatMatrix] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +100,11 @@ class ClusterRouter:
         for b, ids in enumerate(groups):
             self._groups[b, : len(ids)] = ids
         self._bag_rows = np.arange(len(groups))[:, np.newaxis]
+        self._bag0 = groups[0]
+        if (self.config.near_copy is None) != (self.memory is None):
+            raise InputError("a near_copy threshold and a near-copy memory go together")
+        if self.memory is not None:
+            self.memory.check(self.dim, len(self.models), len(self._bag0))
 
     @property
     def k(self) -> int:
@@ -178,8 +152,8 @@ class ClusterRouter:
         `datasets` names each row's dataset (all one dataset when not given): per-dataset
         clustering runs k-means within each. With `frontier`, models on no dataset's
         cost-accuracy frontier are excluded (`frontier.py`)."""
-        x, s, c = _fit_inputs(embeddings, scores, costs, models)
-        groups = _dataset_names(datasets, len(x))
+        x, s, c = fit_inputs(embeddings, scores, costs, models)
+        groups = dataset_names(datasets, len(x))
         config = replace(config or ClusterConfig(), **knobs)
         per_dataset = config.clustering == "per-dataset"
         k = choose_k(len(x), config.k)
@@ -190,7 +164,12 @@ class ClusterRouter:
         config = replace(config, k=int(np.bincount(bags).max()))
         keep = frontier_models(s, c, groups) if frontier else np.ones(len(models), dtype=bool)
         excluded = tuple(m for m, kept in zip(models, keep, strict=True) if not kept)
-        return cls(embedder_name, list(models), config, tables, dict(meta or {}), excluded)
+        memory = None
+        if config.near_copy is not None:
+            unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+            memory = NearCopies.build(unit, s, c, labels[0], int((bags == 0).sum()))
+        meta = dict(meta or {})
+        return cls(embedder_name, list(models), config, tables, meta, excluded, memory)
 
     def update(
         self, embeddings: Any, scores: Any, costs: Any | None, models: list[str]
@@ -198,15 +177,16 @@ class ClusterRouter:
         """A router whose tables add (or replace) `models`' columns, computed from their
         outcomes on queries assigned to the existing centroids; no re-clustering. The models
         given are routable; the frontier is judged again only by a new fit."""
-        x, s, c = _fit_inputs(embeddings, scores, costs, models)
+        x, s, c = fit_inputs(embeddings, scores, costs, models)
         self._check_dim(x.shape[1])
         bags = self.tables.bags
         labels = nearest_clusters(self._centroids, bags, x)
         fresh = cluster_stats(self._centroids, bags, labels, s, c, np.ones(len(x)))
         merged_models, tables = merge_columns(self.tables, self.models, fresh, list(models))
         excluded = tuple(m for m in self.excluded if m not in models)
+        memory = self.memory and self.memory.reindexed(self.models, merged_models, list(models))
         return ClusterRouter(
-            self.embedder_name, merged_models, self.config, tables, self.meta, excluded
+            self.embedder_name, merged_models, self.config, tables, self.meta, excluded, memory
         )
 
     def _check_dim(self, dim: int) -> None:
@@ -256,13 +236,31 @@ class ClusterRouter:
         ids = self._groups[rows % bags, local]
         return ids.reshape(n, bags * p), weights.reshape(n, bags * p)
 
+    def _recall(
+        self, unit: npt.NDArray[np.float32], sims: Any, scores: Any, alpha: float
+    ) -> FloatMatrix:
+        """`scores` with the near-copy memory's votes blended in (unchanged without one)."""
+        table: FloatMatrix = np.asarray(scores, dtype=np.float64)
+        if self.memory is None or self.config.near_copy is None:
+            return table
+        cluster = sims[:, self._bag0].argmax(axis=1)
+        knobs = (alpha, self.config.near_copy, self.config.near_copy_weight)
+        blended = self.memory.blend(unit, cluster, table, *knobs)
+        return table if blended is table else np.where(self._routable, blended, -np.inf)
+
     def route(self, vector: Vector, alpha: float = 1.0) -> RouteDecision:
         """The model for one embedded query, with its nearest clusters, weights and scores."""
         v = np.asarray(vector, dtype=np.float32).reshape(-1)
         self._check_dim(v.shape[0])
-        sims = (self._centroids @ v) / max(float(np.sqrt(v @ v)), 1e-12)
-        top, weights = self._nearest(sims[np.newaxis, :])
+        norm = max(float(np.sqrt(v @ v)), 1e-12)
+        sims = ((self._centroids @ v) / norm)[np.newaxis, :]
+        top, weights = self._nearest(sims)
         scores = weights[0] @ self.table(alpha)[top[0]]
+        if self.memory is not None and self.config.near_copy is not None:
+            cluster = int(sims[0, self._bag0].argmax())
+            knobs = (alpha, self.config.near_copy, self.config.near_copy_weight)
+            recalled = self.memory.blend_one(v / norm, cluster, scores, *knobs)
+            scores = np.where(self._routable, recalled, -np.inf)
         return RouteDecision(
             model=self.models[int(scores.argmax())],
             clusters=top[0].tolist(),
@@ -285,7 +283,8 @@ class ClusterRouter:
         for start in range(0, len(x), chunk):
             rows = x[start : start + chunk]
             norms = np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-            top, weights = self._nearest((rows @ self._centroids.T) / norms)
-            scores = np.einsum("np,npm->nm", weights, table[top])
+            unit, sims = rows / norms, (rows @ self._centroids.T) / norms
+            top, weights = self._nearest(sims)
+            scores = self._recall(unit, sims, np.einsum("np,npm->nm", weights, table[top]), alpha)
             out[start : start + len(rows)] = scores.argmax(axis=1)
         return out

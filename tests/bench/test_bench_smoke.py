@@ -38,6 +38,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "musique_context wide w=1 d=0 model=default: n=2, decomposed ",
         "supporting-paragraph recall 1.000 (n=2)",
     ),
+    "near_copies": ("| routerbench | default α=1 | ", "| routerbench | near copy dense ≥ 0.95 | "),
     "paired_flips": ("  all: 6 questions, ", "sign test p = "),
     "prompt_reuse": ("prompt reused:", "identical texts:  2/2"),
     "routed_alpha_sweep": ("check at the run's α = 0.8", "6 questions", "| 0.5 | "),

@@ -35,7 +35,10 @@ RECOMMENDED = {
     "bags": 5,
     "scale": "table",
     "cluster_size": None,
+    "near_copy": None,
+    "near_copy_weight": 0.5,
 }
+NEWER = {"cluster_size": None, "near_copy": None, "near_copy_weight": 0.5}  # knobs since 36f97e3
 PAPER = {**RECOMMENDED, "clustering": "global", "bags": 1, "scale": "cluster"}
 
 
@@ -137,7 +140,7 @@ def probes(router: ClusterRouter) -> np.ndarray:
 def test_an_old_artifact_loads_and_routes_as_before(name):
     router = load_router(SHIPPED if name == "shipped" else OLD / name)
     expected = EXPECTED["routers"][name]
-    assert router.config.to_dict() == {**expected["config"], "cluster_size": None}  # a newer knob
+    assert router.config.to_dict() == {**expected["config"], **NEWER}
     assert list(router.excluded) == expected["excluded"]
     vectors = probes(router)
     for alpha in EXPECTED["alphas"]:
@@ -176,7 +179,7 @@ def test_fitting_with_the_same_options_gives_the_old_router(tmp_path, name):
     options = EXPECTED["options"][name]
     out = fit_small(tmp_path, name, *options)
     new, old = (json.loads((d / "router.json").read_text()) for d in (out, OLD / name))
-    assert new["config"] == {**old["config"], "cluster_size": None}  # a knob added since
+    assert new["config"] == {**old["config"], **NEWER}  # knobs added since
     for key in ("models", "excluded", "clusters", "embedder"):
         assert new[key] == old[key], key
     centroids = [np.load(d / "centroids.npy") for d in (out, OLD / name)]
