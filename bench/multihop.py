@@ -37,7 +37,8 @@ from paired_flips import sign_test
 from orchestrator.config import DEFAULT_CONFIG, ConfigError, parse_config, read_toml
 from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.eval.configurations import Configuration
-from orchestrator.eval.harness import Harness, ResultsLog
+from orchestrator.eval.harness import Harness, ResultsLog, grade
+from orchestrator.graph.aggregation import short_form
 from orchestrator.qa.data import QARecord, read_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
@@ -61,6 +62,9 @@ def _args() -> argparse.Namespace:
     p.add_argument("--depth", type=int, default=1, help="rounds of the deep graph")
     p.add_argument("--out", default="bench/results/multihop")
     p.add_argument("--report-only", action="store_true")
+    p.add_argument(
+        "--rescore", action="store_true", help="grade stored answers again with today's short form"
+    )
     p.add_argument("--smoke", action="store_true", help="scripted engine, 2 questions a set")
     args = p.parse_args()
     if args.smoke:
@@ -214,8 +218,10 @@ def main() -> None:
             smoke.scripted_engine()
         harness = Harness(config, make_embedder(config.embedder.name))
         asyncio.run(harness.run(records, configurations, log, on_row=_progress))
-    asked = {(q.dataset, q.id) for q in records}
+    asked = {(q.dataset, q.id): q for q in records}
     rows = [r for r in log.rows() if (r["dataset"], r["question_id"]) in asked]
+    if args.rescore:
+        rows = [_rescored(r, asked[(r["dataset"], r["question_id"])]) for r in rows]
     for name, datasets in sets.items():
         print(f"\n## {name}\n")
         _table(rows, datasets, keys)
@@ -224,6 +230,14 @@ def main() -> None:
         _planner(rows, args, dataset, keys)
     print("\n## evidence\n")
     _support_recall(rows, records, keys)
+
+
+def _rescored(row: dict, record: QARecord) -> dict:
+    """The row as today's code would have answered it: its final answer through the current
+    short form (a pure function of the answer and the question), graded again."""
+    answer = short_form(row["answer"], question=record.prompt())
+    correct, em, f1 = grade(record, answer)
+    return {**row, "answer": answer, "correct": correct, "em": em, "f1": f1}
 
 
 def _progress(row: dict) -> None:

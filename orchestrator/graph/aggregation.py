@@ -31,11 +31,13 @@ def _is_sentence(text: str) -> bool:
     return words > SENTENCE_WORDS or (words > 3 and text.endswith("."))
 
 
-def short_form(answer: str, found: Sequence[str] = ()) -> str:
+def short_form(answer: str, found: Sequence[str] = (), question: str = "") -> str:
     """The short answer a question asks for, when a model wrote a sentence: "Yes, both
     are ..." is `yes`; a sentence that contains answers found along the way is the last
     found answer it contains ("Jonny Craig has been a member of more bands, ..." is
-    `Jonny Craig`). Anything else is kept as written."""
+    `Jonny Craig`); else the last run of its words that the question does not already say
+    ("The manufacturer of Bisquick is headquartered in California." is `California`).
+    Anything else is kept as written."""
     text = answer.strip()
     if (match := _YES_NO.match(text)) and (
         match.end() == len(text) or match.group(0)[-1:] in ",.;:!"
@@ -45,7 +47,30 @@ def short_form(answer: str, found: Sequence[str] = ()) -> str:
         return text
     padded = f" {metrics.normalize_answer(text)} "
     inside = [f for f in found if f.strip() and f" {metrics.normalize_answer(f)} " in padded]
-    return inside[-1].strip() if inside else text
+    if inside:
+        return inside[-1].strip()
+    return _beyond(text, question) or text
+
+
+_GLUE = {"", "of", "in", "on", "at", "by", "and", "to", "for"}  # articles normalise to ""
+
+
+def _beyond(text: str, question: str) -> str:
+    """The last run of the sentence's words the question does not say (glue words inside
+    the run kept, at its ends dropped); '' when every word is the question's."""
+    asked = {metrics.normalize_answer(w) for w in question.split()}
+    tokens = text.rstrip(".").split()
+    keys = [metrics.normalize_answer(t) for t in tokens]
+    new = [k not in _GLUE and k not in asked for k in keys]
+    if not question.strip() or not any(new):
+        return ""
+    end = max(i for i, is_new in enumerate(new) if is_new) + 1
+    start = end - 1
+    while start > 0 and (new[start - 1] or keys[start - 1] in _GLUE):
+        start -= 1
+    while not new[start]:
+        start += 1
+    return " ".join(tokens[start:end]).strip(" ,;:")
 
 
 def has_answer_line(text: str) -> bool:

@@ -67,7 +67,9 @@ def _final(text: str, state: GraphState) -> str:
     (which the plan makes the one that answers the question)."""
     steps = state.get("steps", {})
     found = [steps[sq["id"]]["answer"] for sq in state["plan"]]
-    return short_form(extract_answer(text), found) if has_answer_line(text) else found[-1]
+    if not has_answer_line(text):
+        return found[-1]
+    return short_form(extract_answer(text), found, state["question"])
 
 
 def _support(state: GraphState, ctx: RunContext) -> dict[str, str]:
@@ -147,6 +149,6 @@ async def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict[str,
         failed = "budget_exhausted" if status == "budget_exhausted" else "error"
         error = failure("every sample failed", state.get("samples", []))
         return {"answer": "", "status": failed, "error": error}
-    answer = short_form(step["answer"])
+    answer = short_form(step["answer"], question=state["question"])
     runtime.stream_writer({"event": "answer", "answer": answer})
     return {"answer": answer, "status": status}

@@ -126,6 +126,14 @@ def test_short_form_keeps_short_answers_and_shortens_sentences():
     said = "Nick Park made Creature Comforts, which won the Oscar in 1990."
     assert short_form(said, found) == "Creature Comforts"
     assert short_form("It is a long sentence without a found answer.", found).startswith("It is")
+    asked = "Ed Oxenbould plays Tyler in a film directed by which famous director?"
+    said = 'Ed Oxenbould plays Tyler in the film "The Visit" directed by M. Night Shyamalan.'
+    assert short_form(said, [], asked) == "M. Night Shyamalan"  # what the question did not say
+    asked = "The manufacturer of Bisquick is headquartered in which state?"
+    said = "The manufacturer of Bisquick is headquartered in California."
+    assert short_form(said, [], asked) == "California"
+    restated = "The manufacturer of Bisquick is headquartered in the state."
+    assert short_form(restated, [], asked) == restated  # nothing beyond the question: kept
 
 
 def test_ranking_and_supporting_sentences_by_hand():
