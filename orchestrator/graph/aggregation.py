@@ -56,13 +56,14 @@ _GLUE = {"", "of", "in", "on", "at", "by", "and", "to", "for"}  # articles norma
 
 
 def _beyond(text: str, question: str) -> str:
-    """The last run of the sentence's words the question does not say (glue words inside
-    the run kept, at its ends dropped); '' when every word is the question's."""
-    asked = {metrics.normalize_answer(w) for w in question.split()}
+    """In a sentence that restates the question (says at least half of its words), the last
+    run of words the question does not say (glue words inside the run kept, at its ends
+    dropped); '' for any other sentence, which may be a long answer in its own right."""
+    asked = {metrics.normalize_answer(w) for w in question.split()} - _GLUE
     tokens = text.rstrip(".").split()
     keys = [metrics.normalize_answer(t) for t in tokens]
     new = [k not in _GLUE and k not in asked for k in keys]
-    if not question.strip() or not any(new):
+    if not asked or len(asked & set(keys)) < len(asked) / 2 or not any(new):
         return ""
     end = max(i for i, is_new in enumerate(new) if is_new) + 1
     start = end - 1

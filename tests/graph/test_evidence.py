@@ -132,6 +132,8 @@ def test_short_form_keeps_short_answers_and_shortens_sentences():
     asked = "The manufacturer of Bisquick is headquartered in which state?"
     said = "The manufacturer of Bisquick is headquartered in California."
     assert short_form(said, [], asked) == "California"
+    listed = "Cambridge, Oxford, Durham, and that is the whole answer."
+    assert short_form(listed, [], "What is 2+2?") == listed  # not a restatement: kept
     restated = "The manufacturer of Bisquick is headquartered in the state."
     assert short_form(restated, [], asked) == restated  # nothing beyond the question: kept
 
