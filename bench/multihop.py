@@ -32,7 +32,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import smoke
-from paired_flips import sign_test
+from paired_flips import flips, sign_test
 
 from orchestrator.config import DEFAULT_CONFIG, ConfigError, parse_config, read_toml
 from orchestrator.embeddings.embedders import make_embedder
@@ -113,12 +113,9 @@ def _interval(diffs: list[float], seed: int = 0) -> tuple[float, float]:
 
 
 def _paired(base: dict[str, dict], other: dict[str, dict]) -> str:
-    both = sorted(set(base) & set(other))
-    if not both:
+    lost, won, diffs = flips(base, other)
+    if not diffs:
         return "-"
-    lost = sum(base[q]["correct"] and not other[q]["correct"] for q in both)
-    won = sum(other[q]["correct"] and not base[q]["correct"] for q in both)
-    diffs = [other[q]["f1"] - base[q]["f1"] for q in both]
     low, high = _interval(diffs)
     return (
         f"{lost}→✗ {won}→✓ p={sign_test(lost, won):.2f}; "

@@ -31,6 +31,15 @@ def _rows_of(path: Path, configuration: str) -> dict[Key, dict[str, Any]]:
     }
 
 
+def flips(base: dict[Any, dict], other: dict[Any, dict]) -> tuple[int, int, list[float]]:
+    """On the questions both sets of rows answered (rows keyed alike): how many went right →
+    wrong and wrong → right from `base` to `other`, and each question's F1 difference."""
+    both = sorted(set(base) & set(other))
+    lost = sum(bool(base[q]["correct"] and not other[q]["correct"]) for q in both)
+    won = sum(bool(other[q]["correct"] and not base[q]["correct"]) for q in both)
+    return lost, won, [other[q]["f1"] - base[q]["f1"] for q in both]
+
+
 def sign_test(right_to_wrong: int, wrong_to_right: int) -> float:
     """Two-sided exact sign test: P(a split at least this uneven | each flip a fair coin)."""
     n = right_to_wrong + wrong_to_right

@@ -38,7 +38,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import smoke
-from paired_flips import sign_test
+from paired_flips import flips, sign_test
 
 from orchestrator.agents.toolbox import CapabilityToolbox
 from orchestrator.api import Orchestrator
@@ -177,13 +177,11 @@ def _tool_calls(rows: list[dict]) -> str:
 
 
 def _paired(base: dict[str, dict], other: dict[str, dict]) -> str:
-    both = sorted(set(base) & set(other))
-    if not both:
+    lost, won, diffs = flips(base, other)
+    if not diffs:
         return "-"
-    lost = sum(base[q]["correct"] and not other[q]["correct"] for q in both)
-    won = sum(other[q]["correct"] and not base[q]["correct"] for q in both)
-    diff = mean(other[q]["f1"] - base[q]["f1"] for q in both)
-    return f"{lost}→✗ {won}→✓ p={sign_test(lost, won):.2f}; ΔF1 {diff:+.3f} (n={len(both)})"
+    diff = mean(diffs)
+    return f"{lost}→✗ {won}→✓ p={sign_test(lost, won):.2f}; ΔF1 {diff:+.3f} (n={len(diffs)})"
 
 
 def _cells(dataset: str, key: str, got: list[dict], paired: str) -> list[str]:

@@ -62,16 +62,21 @@ def _add_fit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _add_route(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("route", help="route each query; one JSON line per query, in order")
-    p.add_argument("--router", required=True, metavar="DIR", help="capability router folder")
     p.add_argument("--data", required=True, metavar="QUERIES.jsonl", help="queries to route")
     p.add_argument("--top-k", type=int, default=5, metavar="K", help="capabilities listed (5)")
+    _routing_options(p)
+    p.set_defaults(func=capability_route_command)
+
+
+def _routing_options(p: argparse.ArgumentParser) -> None:
+    """The options `route` and `eval` share: the router, the pool, the embedding cache."""
+    p.add_argument("--router", required=True, metavar="DIR", help="capability router folder")
     p.add_argument(
         "--within-candidates",
         action="store_true",
         help="rank each query among its own `candidates` (without: the whole pool)",
     )
     _cache_option(p)
-    p.set_defaults(func=capability_route_command)
 
 
 def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,7 +84,6 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "eval",
         help="top-1, recall@5, abstention and latency of a capability router",
     )
-    p.add_argument("--router", required=True, metavar="DIR", help="capability router folder")
     p.add_argument(
         "--data",
         required=True,
@@ -88,12 +92,7 @@ def _add_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="labelled queries (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument(
-        "--within-candidates",
-        action="store_true",
-        help="rank each query among its own `candidates` (without: the whole pool)",
-    )
-    _cache_option(p)
+    _routing_options(p)
     p.set_defaults(func=capability_eval_command)
 
 

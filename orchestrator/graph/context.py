@@ -4,7 +4,7 @@ settings) arrives through it, never through module globals."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,18 +52,11 @@ class RunContext:
 
     @property
     def planner_model(self) -> str:
-        """The configured planner; else, when routing for accuracy (α ≥ 0.5), the router's
-        most accurate model of the pool (a weaker planner or synthesizer loses what the
-        routed steps found); else the default model."""
-        configured = self.config.graph.planner_model
-        if configured is None and self.alpha >= 0.5 and isinstance(self.router, KnowsBestModel):
-            best = self.router.best_model()
-            configured = best if best in self.models else None
-        return configured or self.config.default_model
+        return planner_of(self.config, self.router, self.alpha, self.models)
 
     @property
     def synthesizer_model(self) -> str:
-        return self.config.graph.synthesizer_model or self.planner_model
+        return synthesizer_of(self.config, self.router, self.alpha, self.models)
 
     async def call(
         self,
@@ -111,6 +104,22 @@ class RunContext:
             raise
         self.side_calls.append(call_record("judge", model, completion))
         return completion.text
+
+
+def planner_of(config: Config, router: Router, alpha: float, pool: Collection[str]) -> str:
+    """The configured planner; else, when routing for accuracy (α ≥ 0.5), the router's most
+    accurate model of the pool (a weaker planner or synthesizer loses what the routed steps
+    found); else the default model."""
+    configured = config.graph.planner_model
+    if configured is None and alpha >= 0.5 and isinstance(router, KnowsBestModel):
+        best = router.best_model()
+        configured = best if best in pool else None
+    return configured or config.default_model
+
+
+def synthesizer_of(config: Config, router: Router, alpha: float, pool: Collection[str]) -> str:
+    """The configured synthesizer, else the planner (`planner_of`)."""
+    return config.graph.synthesizer_model or planner_of(config, router, alpha, pool)
 
 
 def token_sink(emit: Callable[[dict[str, Any]], None], stage: str) -> TextSink:

@@ -98,6 +98,7 @@ class Service:
         first = next(iter(orchestrators.values()))
         self.config: Config = first.config
         self.models: dict[str, ChatModel] = first.models
+        self.router: Router = first.router
         self.router_name = type(first.router).__name__
 
     @classmethod

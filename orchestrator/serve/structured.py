@@ -12,6 +12,7 @@ from typing import Any
 
 from orchestrator.capabilities.arguments import check_arguments
 from orchestrator.graph.budget import Budget
+from orchestrator.graph.context import synthesizer_of
 from orchestrator.prompts import render
 from orchestrator.protocols import Completion
 from orchestrator.serve.requests import ApiError, ChatRequest
@@ -32,7 +33,7 @@ async def structured_outcome(
 ) -> Outcome:
     """`outcome` with its text replaced by the answer as JSON valid under the schema."""
     schema, cfg = requested_schema(request), service.config
-    model_id = cfg.synthesizer_model
+    model_id = synthesizer_of(cfg, service.router, cfg.router.alpha, service.models)
     messages = render(
         "structured_answer",
         schema=json.dumps(schema, ensure_ascii=False),
