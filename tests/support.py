@@ -229,6 +229,8 @@ class Outbox:
         self.path = path
 
     def __call__(self, to: str) -> str:
+        if "@" not in to:
+            raise ValueError(f"not an email address: {to!r}")
         self.sent.append(to)
         if self.path is not None:
             with open(self.path, "a") as file:

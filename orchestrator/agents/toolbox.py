@@ -29,6 +29,8 @@ from orchestrator.graph.state import CapabilityRoute
 from orchestrator.graph.toolbox import Offer, ToolOutcome
 from orchestrator.protocols import ChatModel, Embedder
 
+SIDE_EFFECTS = "side-effects"  # the tag of a capability whose call changes the world
+
 
 @dataclass
 class CapabilityToolbox:
@@ -126,6 +128,10 @@ class CapabilityToolbox:
 
     def requires_approval(self, capability: str) -> bool:
         return self._by_id[capability].requires_approval
+
+    def may_retry(self, capability: str) -> bool:
+        found = self._by_id[capability]
+        return not found.requires_approval and SIDE_EFFECTS not in found.tags
 
     async def fill(
         self, capability: str, request: str, model: ChatModel, facts: str

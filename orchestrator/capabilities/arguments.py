@@ -87,7 +87,7 @@ async def fill_arguments(
     validate the call's arguments, re-ask once with the error, then give up with an
     `invalid_arguments` error. A failing model call is a `provider` error."""
     spec, name = tool_spec(capability), function_name(capability)
-    facts_block = f"Facts:\n{facts}\n\n" if facts else ""
+    facts_block = f"{facts.strip()}\n\nRequest: " if facts else ""
     messages = render("tool_arguments", tool=name, facts=facts_block, request=request)
     completions: list[Completion] = []
     error = ""

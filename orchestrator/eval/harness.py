@@ -126,16 +126,17 @@ def scored_row(
 
 
 def _tool(step: ToolStep | None) -> dict[str, Any] | None:
-    """A sub-query's tool step in a row: which capability, how the call went, and why it
-    failed (the first 200 characters of the error)."""
+    """A sub-query's tool step in a row: which capability, with which arguments, how the call
+    went, its output and why it failed (each text cut to its first 200 characters)."""
     if step is None:
         return None
-    error = None if step.error is None else step.error[:200]
     return {
         "capability": step.capability,
+        "arguments": step.arguments,
         "status": step.status,
+        "output": step.output[:200],
         "error_kind": step.error_kind,
-        "error": error,
+        "error": None if step.error is None else step.error[:200],
     }
 
 

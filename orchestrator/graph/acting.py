@@ -21,7 +21,7 @@ from langgraph.types import interrupt
 from orchestrator.errors import BudgetExhausted, ProviderError
 from orchestrator.graph.context import RunContext, call_record
 from orchestrator.graph.fencing import fence_tag, fence_text
-from orchestrator.graph.planning import SubQuery, known_facts, ready_subqueries
+from orchestrator.graph.planning import SubQuery, ready_subqueries
 from orchestrator.graph.state import CallRecord, CapabilityRoute, GraphState, ToolRecord
 from orchestrator.graph.toolbox import Toolbox, ToolOutcome
 from orchestrator.protocols import Completion, Message, TextSink, ToolChoice, ToolSpec
@@ -136,12 +136,26 @@ async def act(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]
         return {}
     answers = {i: s["answer"] for i, s in steps.items() if s["status"] != "error"}
     results = await asyncio.gather(
-        *(_step(ctx, toolbox, state, sq, known_facts(sq, plan_, answers)) for sq in ready)
+        *(_step(ctx, toolbox, state, sq, tool_facts(state, sq, answers)) for sq in ready)
     )
     tools = {r[0]["subquery_id"]: r[0] for r in results}
     for record in tools.values():
         runtime.stream_writer({"event": "tool", **record})
     return {"tools": tools, "calls": [c for r in results for c in r[1]]}
+
+
+def tool_facts(state: GraphState, sq: SubQuery, answers: dict[str, str]) -> str:
+    """What the model filling a tool's arguments knows besides the request: the question the
+    step is part of (a sub-query alone may lack its numbers) and the earlier steps' answers
+    by their questions (an id such as `q1` is no value to pass to a tool)."""
+    lines = []
+    if sq["question"] != state["question"]:
+        lines.append(f"The request is one step towards this question:\n{state['question']}")
+    questions = {s["id"]: s["question"] for s in state["plan"]}
+    found = [f"- {questions[d]} {answers.get(d) or 'unknown'}" for d in sq["depends_on"]]
+    if found:
+        lines.append("Found in earlier steps:\n" + "\n".join(found))
+    return "\n\n".join(lines)
 
 
 async def _step(
@@ -155,9 +169,21 @@ async def _step(
         return _finished(sq, capability, filled), model.records
     if toolbox.requires_approval(capability):
         return _record(sq, capability, filled, "pending"), model.records
-    outcome = await toolbox.run(capability, filled.arguments, request)
-    ctx.budget.spend(outcome.cost_usd)
+    outcome = await _run(ctx, toolbox, capability, filled.arguments, request)
+    if outcome.error_kind == "tool_error" and toolbox.may_retry(capability):
+        failed = f"{facts}\n\nA call with {json.dumps(outcome.arguments)} failed: {outcome.error}"
+        refilled = await toolbox.fill(capability, request, model, failed.strip())
+        if refilled.error is None and refilled.arguments is not None:
+            outcome = await _run(ctx, toolbox, capability, refilled.arguments, request)
     return _finished(sq, capability, outcome), model.records
+
+
+async def _run(
+    ctx: RunContext, toolbox: Toolbox, capability: str, arguments: dict[str, Any], request: str
+) -> ToolOutcome:
+    outcome = await toolbox.run(capability, arguments, request)
+    ctx.budget.spend(outcome.cost_usd)
+    return outcome
 
 
 async def approve(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -199,8 +225,7 @@ async def _approved(
     if not yes:
         refused = ToolOutcome(arguments, error_kind="refused", error=REFUSED)
         return _record(sq, capability, refused, "refused")
-    outcome = await toolbox.run(capability, arguments, _request(state, sq))
-    ctx.budget.spend(outcome.cost_usd)
+    outcome = await _run(ctx, toolbox, capability, arguments, _request(state, sq))
     return _finished(sq, capability, outcome)
 
 

@@ -45,6 +45,10 @@ class Toolbox(Protocol):
 
     def requires_approval(self, capability: str) -> bool: ...
 
+    def may_retry(self, capability: str) -> bool:
+        """Whether a call the tool rejected may be re-asked once (no side effects)."""
+        ...
+
     async def fill(
         self, capability: str, request: str, model: ChatModel, facts: str
     ) -> ToolOutcome:

@@ -110,5 +110,5 @@ async def test_facts_reach_the_filling_prompt(scripted):
     engine = scripted(lambda call: tool_reply("calc_eval", {"expression": "2418*0.173"}))
     async with ToolRuntime() as tools:
         await tools.step(CALC, "what is 17.3% of that?", model=model(), facts="q1: 2,418")
-    assert "Facts:\nq1: 2,418" in engine.calls[0].prompt
+    assert "q1: 2,418\n\nRequest: what is 17.3% of that?" in engine.calls[0].prompt
     assert json.loads(json.dumps(engine.calls[0].tools))[0]["function"]["name"] == "calc_eval"

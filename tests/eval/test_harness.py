@@ -218,7 +218,14 @@ async def test_a_row_says_which_steps_went_to_a_tool_and_how_the_call_went(scrip
     row = await answer_row(tool_orchestrator(), record, Configuration("wide", 1, 0))
     assert row["correct"] is True
     assert [s["tool"] for s in row["steps"]] == [
-        {"capability": "calculator", "status": "ok", "error_kind": None, "error": None}
+        {
+            "capability": "calculator",
+            "arguments": {"expression": "17.3% of 2,418"},
+            "status": "ok",
+            "output": "418.314",
+            "error_kind": None,
+            "error": None,
+        }
     ]
 
 

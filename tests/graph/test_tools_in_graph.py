@@ -12,6 +12,7 @@ from support import tool_orchestrator as orchestrator
 
 from orchestrator.capabilities import Policy
 from orchestrator.errors import InputError
+from orchestrator.testing.scripted import tool_reply
 
 
 def one(question, capability=None):
@@ -124,6 +125,44 @@ async def test_a_tool_timing_out_is_an_error_record_while_the_other_branch_finis
     assert "The tool slow was to be used" in sample.prompt and "answer without it" in sample.prompt
     assert calc.tool.status == "ok" and calc.answer == "418.314"
     assert answer.answer == "418.314 and Cambridge" and answer.latency_s < 4
+
+
+async def test_a_call_the_tool_rejects_is_asked_again_once_with_the_error(scripted):
+    fills = iter([{"expression": "q1 * 2"}, {"expression": "17.3% of 2,418"}])
+    base = tool_responder(one(PCT, "calculator"))
+    engine = scripted(lambda c: tool_reply("calculator", next(fills)) if c.tools else base(c))
+    answer = await orchestrator().aask(PCT)
+    first, second = [c for c in engine.calls if c.tools]
+    assert "failed" not in first.prompt
+    assert (
+        """A call with {"expression": "q1 * 2"} failed: tool_error: ValueError""" in second.prompt
+    )
+    assert answer.steps[0].tool.status == "ok" and answer.steps[0].tool.output == "418.314"
+
+
+async def test_a_side_effect_tool_that_rejects_its_call_is_not_asked_again(scripted):
+    engine = scripted(tool_responder(one(EMAIL), {"send_email": {"to": "ada"}}))
+    outbox = Outbox()
+    answer = await orchestrator(outbox).aask(EMAIL)
+    assert len([c for c in engine.calls if c.tools]) == 1 and outbox.sent == []
+    assert answer.steps[0].tool.error_kind == "tool_error"
+    assert "not an email address: 'ada'" in answer.steps[0].tool.error
+
+
+async def test_a_tool_step_is_told_its_question_and_the_earlier_answers_by_their_questions(
+    scripted,
+):
+    plan = {
+        "subqueries": [
+            {"id": "q1", "question": TURING},
+            {"id": "q2", "question": PCT, "capability": "calculator", "depends_on": ["q1"]},
+        ]
+    }
+    engine = scripted(tool_responder(plan))
+    await orchestrator().aask(f"{TURING} Then: {PCT}")
+    (filled,) = [c for c in engine.calls if c.tools]
+    assert f"one step towards this question:\n{TURING} Then: {PCT}" in filled.prompt
+    assert f"Found in earlier steps:\n- {TURING} Cambridge\n\nRequest: {PCT}" in filled.prompt
 
 
 @pytest.mark.parametrize("mark", [None, "calculator"], ids=["unmarked", "marked"])
