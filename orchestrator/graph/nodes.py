@@ -25,6 +25,7 @@ from orchestrator.graph.planning import (
     parse_plan,
     ready_subqueries,
     resolve,
+    search_text,
     whole,
 )
 from orchestrator.graph.sampling import sample, sample_seed
@@ -154,7 +155,8 @@ async def gather(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, A
     answers = {i: s["answer"] for i, s in steps.items() if filled and s["status"] != "error"}
     questions = [resolve(sq, plan_, answers) for sq in ready]
     k = ctx.config.graph.evidence_paragraphs if len(plan_) > 1 else 0
-    chosen = top_paragraphs(ctx.embedder, questions, paragraphs_of(state.get("context", "")), k)
+    searched = [search_text(sq, q, answers) for sq, q in zip(ready, questions, strict=True)]
+    chosen = top_paragraphs(ctx.embedder, searched, paragraphs_of(state.get("context", "")), k)
     evidence: dict[str, EvidenceRecord] = {}
     for sq, text, picked in zip(ready, questions, chosen, strict=True):
         evidence[sq["id"]] = {"subquery_id": sq["id"], "question": text, "paragraphs": picked}

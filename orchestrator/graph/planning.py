@@ -160,3 +160,11 @@ def resolve(sq: SubQuery, plan: list[SubQuery], answers: dict[str, str]) -> str:
         return answers.get(ref or "", "") or match.group(0)
 
     return _REFERENCE.sub(fill, sq["question"])
+
+
+def search_text(sq: SubQuery, filled: str, answers: dict[str, str]) -> str:
+    """What to rank paragraphs by for a sub-query: its filled text, and the answers of the
+    steps it depends on that the text does not name ("In which city did this band form?"
+    needs the band's name to find the band's paragraph)."""
+    missing = [a for d in sq["depends_on"] if (a := answers.get(d)) and a not in filled]
+    return " ".join([filled, *missing])

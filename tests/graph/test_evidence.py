@@ -94,6 +94,24 @@ async def test_each_subquery_gets_the_paragraphs_ranked_for_it(scripted):
     assert "When was King's College founded?" in embedder.seen  # ranked on the filled text
 
 
+async def test_a_hop_that_does_not_name_the_earlier_answer_is_ranked_with_it(scripted):
+    unnamed = {
+        "subqueries": [
+            {"id": "q1", "question": "Where did Alan Turing study?"},
+            {"id": "q2", "question": "When was that college founded?", "depends_on": ["q1"]},
+        ]
+    }
+    engine = scripted(hop_responder(plan=unnamed))
+    embedder = KeywordEmbedder()
+    answer = await make(unnamed, embedder).aask(
+        "When was Turing's college founded?", context=CONTEXT
+    )
+    hop2 = [c.prompt for c in engine.calls if kind_of(c) == "sample"][1]
+    assert KINGS in hop2 and HARVARD not in hop2 and answer.steps[1].paragraphs == [2]
+    assert "When was that college founded? King's College" in embedder.seen
+    assert answer.steps[1].asked == "When was that college founded?"
+
+
 async def test_the_synthesis_sees_each_answer_with_its_supporting_sentence(scripted):
     engine = scripted(hop_responder())
     answer = await make(HOPS).aask(
