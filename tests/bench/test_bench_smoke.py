@@ -40,6 +40,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "near_copies": ("| routerbench | default α=1 | ", "| routerbench | near copy dense ≥ 0.95 | "),
     "paired_flips": ("  all: 6 questions, ", "sign test p = "),
+    "planner_decisions": (
+        "musique_context: 2 questions, planner scripted/m, unusable replies 0",
+        "2 gold hops | 1 | 0.00 | 1.00 | 0.00",
+        "bridge | 2 | 0.00 | 1.00 | -",
+    ),
     "prompt_reuse": ("prompt reused:", "identical texts:  2/2"),
     "routed_alpha_sweep": ("check at the run's α = 0.8", "6 questions", "| 0.5 | "),
     "router_quality": ("· per-dataset, 5 bags, table scale (default) | ", "- route_batch() on"),
