@@ -141,7 +141,7 @@ async def test_a_plan_of_500_subqueries_is_clipped_to_max_subqueries(server):
     server.responder = graph_responder(plan=plan)
     answer = await orchestrator(server, graph={"max_subqueries": 3}).aask("Many facts?")
     assert [p.id for p in answer.plan] == ["q0", "q1", "q2"]
-    asked = sorted(r.prompt for r in of_stage(server, "sample"))
+    asked = sorted(r.prompt.splitlines()[-1] for r in of_stage(server, "sample"))
     assert asked == ["Fact number 0?", "Fact number 1?", "Fact number 2?"]
 
 

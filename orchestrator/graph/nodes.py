@@ -26,6 +26,7 @@ from orchestrator.graph.planning import (
     ready_subqueries,
     resolve,
     search_text,
+    step_of,
     whole,
 )
 from orchestrator.graph.sampling import sample, sample_seed
@@ -235,7 +236,8 @@ def schedule(state: GraphState, runtime: Runtime[RunContext]) -> Any:
     tasks = []
     for sq in ready:
         asked, context = _asked(sq, state)
-        facts = tool_block(tools.get(sq["id"])) + known_facts(sq, plan_, answers)
+        facts = step_of(state["question"], plan_) + tool_block(tools.get(sq["id"]))
+        facts += known_facts(sq, plan_, answers)
         route_ = state["routes"][sq["id"]]
         for k in range(ctx.width):
             seed = sample_seed(ctx.seed, index[sq["id"]], k)

@@ -107,6 +107,14 @@ def _mark(payload: Any, offered: Collection[str]) -> str | None:
     return mark if isinstance(mark, str) and mark in offered else None
 
 
+def step_of(question: str, plan: list[SubQuery]) -> str:
+    """For a sub-query of a plan of several steps, the question it is a step of: a step alone
+    may lack what the question says ("How much did Marie pay for the milk?")."""
+    if len(plan) <= 1:
+        return ""
+    return f'This is one step of the question "{question}". Answer only this step.\n\n'
+
+
 def known_facts(sq: SubQuery, plan: list[SubQuery], answers: dict[str, str]) -> str:
     """The answers of the steps `sq` depends on, as the lines its prompts start with."""
     if not sq["depends_on"]:

@@ -63,7 +63,7 @@ async def test_a_shared_sweep_gives_the_rows_of_separate_runs_making_each_reques
 
     distinct = {request(c) for c in alone.calls}
     assert sorted(request(c) for c in shared.calls) == sorted(distinct)
-    assert len(shared.calls) < len(alone.calls) / 2
+    assert len(shared.calls) < 0.6 * len(alone.calls)  # the nested configurations' drafts
     alone_rows = ResultsLog(tmp_path / "alone.jsonl").rows()
     shared_rows = ResultsLog(tmp_path / "shared.jsonl").rows()
     assert without_timing(shared_rows) == without_timing(alone_rows)

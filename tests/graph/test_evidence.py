@@ -74,6 +74,8 @@ async def test_a_later_hop_is_asked_with_the_earlier_answer_filled_in(scripted):
     hop2 = [c for c in engine.calls if kind_of(c) == "sample"][1]
     assert hop2.prompt.endswith("When was King's College founded?")
     assert "q1 (Where did Alan Turing study?): King's College" in hop2.prompt
+    step = 'This is one step of the question "When was the college Turing studied at founded?"'
+    assert hop2.prompt.startswith(step)  # a step alone may lack what the question says
     assert [s.asked for s in answer.steps] == [
         "Where did Alan Turing study?",
         "When was King's College founded?",
