@@ -188,6 +188,10 @@ class LiteLLMChatModel:
         in `Completion.tool_calls`."""
         kwargs = self._request(messages, temperature, max_tokens, seed)
         kwargs.update(tool_fields(json_mode, tools, tool_choice, response_format))
+        asked = {"tools": tools, "tool_choice": tool_choice, "response_format": response_format}
+        if dropped := dropped_fields(self.id, [k for k, v in asked.items() if v]):
+            message = f"its provider takes no {', '.join(dropped)} (litellm would drop them)"
+            raise self._failure("bad_request", message)
         stream = _Stream(on_text) if on_text is not None else None
         started = time.perf_counter()
         try:
@@ -263,6 +267,20 @@ class _Stream:
                 self.sent = True
                 self.on_text(text)
         return litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
+
+
+def dropped_fields(model_id: str, fields: list[str]) -> list[str]:
+    """Which of `fields` (tools, tool_choice, response_format) the model's provider does not
+    take, per litellm's table of supported parameters. `drop_params` would silently remove
+    them; a caller that asked for tools must get an error instead of a plain answer."""
+    if not fields:
+        return []
+    try:
+        model, provider, _, _ = litellm.get_llm_provider(model_id)
+        supported = litellm.get_supported_openai_params(model=model, custom_llm_provider=provider)
+    except Exception:  # a provider litellm does not know: it gets the fields and answers
+        return []
+    return [] if supported is None else [f for f in fields if f not in supported]
 
 
 def make_chat_model(spec: ModelConfig) -> LiteLLMChatModel:

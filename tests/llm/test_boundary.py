@@ -198,3 +198,22 @@ async def test_openai_endpoint_gets_tools_and_returns_tool_calls(stream, monkeyp
     assert sent.get("tools") == [ADD] and sent.get("tool_choice") == FORCE_ADD
     assert completion.tool_calls == (ToolCall("call_9", "add", '{"a": 1}'),)
     assert completion.finish_reason == "tool_calls"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "fields", "named"),
+    [
+        ("ollama/llama3", {"tools": [ADD], "tool_choice": FORCE_ADD}, "tools, tool_choice"),
+        ("replicate/meta/llama-3", {"response_format": {"type": "json_object"}}, "response_format"),
+    ],
+)
+async def test_a_field_the_provider_does_not_take_is_refused_not_dropped(model_id, fields, named):
+    with FakeOpenAI() as server:
+        spec = ModelConfig(
+            id=model_id, input_usd_per_mtok=1.0, output_usd_per_mtok=1.0, api_base=server.base_url
+        )
+        with pytest.raises(ProviderError) as raised:
+            await make_chat_model(spec).complete(MESSAGES, temperature=0, max_tokens=5, **fields)
+        assert server.chat_requests == []  # refused before anything was sent
+    assert raised.value.kind == "bad_request"
+    assert f"its provider takes no {named} (litellm would drop them)" in str(raised.value)
