@@ -30,6 +30,11 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument("--max-width", type=int, help="largest width a request may ask for")
     parser.add_argument("--max-tokens", type=int, help="largest max_tokens a request may ask for")
     parser.add_argument("--max-body-bytes", type=int, help="largest request body accepted")
+    parser.add_argument(
+        "--approve-tools",
+        action="store_true",
+        help="run capabilities that require approval (default: refuse them; no one is asked)",
+    )
     parser.set_defaults(func=serve_command)
 
 
@@ -42,6 +47,7 @@ def _limits(args: argparse.Namespace) -> ServerLimits:
         "max_width": args.max_width,
         "max_tokens": args.max_tokens,
         "max_body_bytes": args.max_body_bytes,
+        "approve_tools": args.approve_tools or None,
     }
     return replace(ServerLimits(), **{k: v for k, v in given.items() if v is not None})
 

@@ -158,7 +158,8 @@ def _chat_route(app: FastAPI, state: ServerState) -> None:
         service = state.ready()
         body = parse_request(await read_json(request, state.limits.max_body_bytes), state.limits)
         policy = resolve_policy(body.model, service.graphs, service.pool, state.limits)
-        start, run_id, created = _starter(service, policy, body), new_run_id(), int(time.time())
+        start = _starter(service, policy, body, state.limits.approve_tools)
+        run_id, created = new_run_id(), int(time.time())
         if body.stream:
             chunks = ChunkWriter(run_id, created, policy.model or policy.name)
             frames = stream_run(
@@ -177,7 +178,7 @@ def _policies(service: Service) -> list[str]:
 Starter = Callable[[str, EventHandler | None], Awaitable[Outcome]]
 
 
-def _starter(service: Service, policy: Policy, body: ChatRequest) -> Starter:
+def _starter(service: Service, policy: Policy, body: ChatRequest, approve: bool) -> Starter:
     """The run a request asks for, validated now so that bad input is a 400 before any
     stream starts."""
     if policy.graph is None:
@@ -197,7 +198,8 @@ def _starter(service: Service, policy: Policy, body: ChatRequest) -> Starter:
     async def start(run_id: str, on_event: EventHandler | None) -> Outcome:
         if body.wants_json and on_event is not None:  # the synthesis is not the JSON
             on_event = _without_tokens(on_event)
-        outcome = await run_policy(service, policy, body, question, context, run_id, on_event)
+        run = (question, context, run_id, on_event)
+        outcome = await run_policy(service, policy, body, *run, approve=approve)
         if body.wants_json:
             outcome = await structured_outcome(service, body, question, outcome)
         return outcome

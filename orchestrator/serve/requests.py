@@ -14,7 +14,9 @@ POLICY_PREFIX = "orchestrator/"
 
 @dataclass(frozen=True)
 class ServerLimits:
-    """Caps on one request; a violation is an HTTP 400 (413 for the body size)."""
+    """Caps on one request; a violation is an HTTP 400 (413 for the body size). A server has
+    no person to ask about a capability that requires approval: its calls are refused (the
+    sub-query answered without it, the trace saying so) unless `approve_tools`."""
 
     max_body_bytes: int = 1_048_576
     max_messages: int = 64
@@ -22,6 +24,7 @@ class ServerLimits:
     max_depth: int = 8
     max_tokens: int = 4096
     max_budget_tokens: int = 100_000
+    approve_tools: bool = False
 
 
 @dataclass

@@ -146,8 +146,11 @@ async def run_policy(
     context: str,
     run_id: str,
     on_event: EventHandler | None = None,
+    *,
+    approve: bool = False,
 ) -> Outcome:
-    """One orchestrated run under a policy."""
+    """One orchestrated run under a policy; a pause for approval is settled at once with
+    `approve` (there is no person at a server to ask)."""
     orchestrator = service.tuned(policy, request)
     answer = await orchestrator.aask(
         question,
@@ -159,6 +162,8 @@ async def run_policy(
         run_id=run_id,
         seed=request.seed,
     )
+    while answer.status == "interrupted" and answer.pending:
+        answer = await orchestrator.aresume(run_id, on_event=on_event, approve=approve)
     outcome = outcome_from_answer(answer, policy, run_id)
     if answer.status == "error":
         raise ApiError(

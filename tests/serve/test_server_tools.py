@@ -290,3 +290,32 @@ def test_langchain_bind_tools_on_a_policy_id_gets_a_400_naming_the_problem(serve
         chat_openai(base, "orchestrator/single").bind_tools([get_weather]).invoke(
             "Weather in Paris?"
         )
+
+
+# --- capabilities that require approval: no one to ask at a server -------------------------
+
+
+@pytest.mark.parametrize("approve", [False, True], ids=["refused", "approved"])
+def test_a_call_needing_approval_is_refused_unless_the_server_approves_tools(
+    serve, scripted, approve
+):
+    from support import EMAIL, Outbox, tool_orchestrator, tool_responder
+
+    from orchestrator.serve.requests import ServerLimits
+
+    scripted(tool_responder({"decompose": False}))
+    outbox = Outbox()
+    base = serve(
+        lambda graph: tool_orchestrator(outbox, approval=True),
+        graphs=["wide"],
+        limits=ServerLimits(approve_tools=approve),
+    )
+    ask = [{"role": "user", "content": EMAIL}]
+    reply = httpx.post(
+        f"{base}/v1/chat/completions", json={"model": "orchestrator/wide", "messages": ask}
+    )
+    assert reply.status_code == 200
+    trace = reply.json()["orchestrator"]
+    assert outbox.sent == (["ada@example.org"] if approve else [])
+    assert trace["status"] == "ok"
+    assert trace["steps"][0]["tool"]["status"] == ("ok" if approve else "refused")
