@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 from pathlib import Path
@@ -39,6 +38,7 @@ from orchestrator.embeddings.embedders import make_embedder
 from orchestrator.eval.configurations import Configuration
 from orchestrator.eval.harness import Harness, ResultsLog, grade
 from orchestrator.graph.aggregation import short_form
+from orchestrator.jsonl import json_lines
 from orchestrator.qa.data import QARecord, read_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa"
@@ -150,12 +150,8 @@ def _table(rows: list[dict], datasets: list[str], keys: list[str]) -> None:
 
 
 def _gold_decompositions(path: Path) -> dict[str, list[dict]]:
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line) if line.strip() else {}
-        if row.get("decomposition"):
-            out[str(row["id"])] = row["decomposition"]
-    return out
+    rows = (row for _, row in json_lines(path))
+    return {str(row["id"]): row["decomposition"] for row in rows if row.get("decomposition")}
 
 
 def _planner(rows: list[dict], args: argparse.Namespace, dataset: str, keys: list[str]) -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 from collections import defaultdict
+from itertools import islice
 from pathlib import Path
 from statistics import mean
 
@@ -32,6 +32,7 @@ import smoke
 from orchestrator.config import DEFAULT_CONFIG, Config, ConfigError, parse_config, read_toml
 from orchestrator.errors import PlanningError
 from orchestrator.graph.planning import SubQuery, parse_plan
+from orchestrator.jsonl import json_lines
 from orchestrator.llm.boundary import make_chat_model
 from orchestrator.prompts import render
 from orchestrator.protocols import ChatModel
@@ -64,8 +65,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _rows(path: Path, offset: int, limit: int) -> list[dict]:
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [json.loads(line) for line in lines[offset : offset + limit]]
+    return [row for _, row in islice(json_lines(path), offset, offset + limit)]
 
 
 async def _plan(model: ChatModel, question: str, limit: int) -> list[SubQuery] | None:
